@@ -1,0 +1,372 @@
+"""Writing a parsed catalog to the database (upsert by slug, one transaction) and reading it back.
+
+Members' data is never touched by an import: pros and cons are upserted by their text (the
+imported count and its source are updated, members' vote counters are left alone) and none is
+deleted; aliases, alternatives and integrations of an imported tool are replaced by the file's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import yaml
+from sqlalchemy import delete, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db.catalog_format import CATEGORY_SEPARATOR, Catalog, LocatedTool
+from db.engine import SessionFactory
+from db.models import (
+    AppMeta,
+    Category,
+    ExternalStat,
+    ProCon,
+    ReasonKind,
+    Tool,
+    ToolAlias,
+    ToolAlternative,
+    ToolIntegration,
+)
+from db.types import utcnow
+
+CATALOG_REVISION_KEY = "catalog_revision"
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.created)} created, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged"
+        )
+
+
+async def _category_id(session: AsyncSession, path: str, cache: dict[str, int]) -> int:
+    if path in cache:
+        return cache[path]
+    parts = path.split(CATEGORY_SEPARATOR)
+    parent_id = None
+    for depth in range(1, len(parts) + 1):
+        prefix = CATEGORY_SEPARATOR.join(parts[:depth])
+        if prefix not in cache:
+            category = Category(name=parts[depth - 1], path=prefix, parent_id=parent_id)
+            session.add(category)
+            await session.flush()
+            cache[prefix] = category.id  # type: ignore[assignment]
+        parent_id = cache[prefix]
+    return cache[path]
+
+
+def _tool_fields(located: LocatedTool, category_id: int) -> dict[str, Any]:
+    spec = located.spec
+    return {
+        "name": spec.name,
+        "description": spec.description,
+        "category_id": category_id,
+        "website": spec.website,
+        "repository": spec.repository,
+        "language": spec.language,
+        "license": spec.license,
+        "first_release": spec.first_release,
+        "features": list(spec.features),
+    }
+
+
+async def import_catalog(session_factory: SessionFactory, catalog: Catalog) -> ImportReport:
+    """Upsert every tool of `catalog`; all or nothing."""
+    report = ImportReport()
+    async with session_factory() as session, session.begin():
+        categories = {c.path: c.id for c in (await session.exec(select(Category))).scalars()}
+        tools = {t.slug: t for t in (await session.exec(select(Tool))).scalars()}
+        now = utcnow()
+
+        changed_slugs: set[str] = set()
+        for located in catalog.tools:
+            spec = located.spec
+            fields = _tool_fields(located, await _category_id(session, spec.category, categories))
+            tool = tools.get(spec.slug)
+            if tool is None:
+                tool = Tool(slug=spec.slug, created_at=now, updated_at=now, **fields)
+                session.add(tool)
+                tools[spec.slug] = tool
+                report.created.append(spec.slug)
+                changed_slugs.add(spec.slug)
+            elif any(getattr(tool, key) != value for key, value in fields.items()):
+                for key, value in fields.items():
+                    setattr(tool, key, value)
+                tool.updated_at = now
+                changed_slugs.add(spec.slug)
+        await session.flush()
+
+        for located in catalog.tools:
+            spec = located.spec
+            tool = tools[spec.slug]
+            related_changed = await _sync_related(session, tool, located, tools)
+            if related_changed and spec.slug not in changed_slugs:
+                tool.updated_at = now
+                changed_slugs.add(spec.slug)
+            if spec.slug in report.created:
+                continue
+            (report.updated if spec.slug in changed_slugs else report.unchanged).append(spec.slug)
+
+        if report.changed:
+            await _bump_revision(session)
+    return report
+
+
+async def _sync_related(
+    session: AsyncSession, tool: Tool, located: LocatedTool, tools: dict[str, Tool]
+) -> bool:
+    spec = located.spec
+    changed = False
+
+    wanted_aliases = list(dict.fromkeys(spec.aliases))
+    current_aliases = {
+        a.alias: a
+        for a in (await session.exec(select(ToolAlias).where(ToolAlias.tool_id == tool.id))).scalars()
+    }
+    for alias, row in current_aliases.items():
+        if alias not in wanted_aliases:
+            await session.delete(row)
+            changed = True
+    for alias in wanted_aliases:
+        if alias not in current_aliases:
+            session.add(ToolAlias(tool_id=tool.id, alias=alias))
+            changed = True
+
+    wanted_alternatives = [tools[slug].id for slug in dict.fromkeys(spec.alternatives)]
+    current_alternatives = [
+        row.alternative_id
+        for row in (
+            await session.exec(
+                select(ToolAlternative)
+                .where(ToolAlternative.tool_id == tool.id)
+                .order_by(ToolAlternative.position)
+            )
+        ).scalars()
+    ]
+    if current_alternatives != wanted_alternatives:
+        await session.execute(delete(ToolAlternative).where(ToolAlternative.tool_id == tool.id))
+        session.add_all(
+            ToolAlternative(tool_id=tool.id, alternative_id=alt_id, position=position)
+            for position, alt_id in enumerate(wanted_alternatives)
+        )
+        changed = True
+
+    wanted_integrations = {tools[slug].id for slug in spec.integrations}
+    current_integrations = set(
+        (
+            await session.exec(
+                select(ToolIntegration.integrated_tool_id).where(ToolIntegration.tool_id == tool.id)
+            )
+        ).scalars()
+    )
+    if current_integrations != wanted_integrations:
+        await session.execute(delete(ToolIntegration).where(ToolIntegration.tool_id == tool.id))
+        session.add_all(
+            ToolIntegration(tool_id=tool.id, integrated_tool_id=other) for other in wanted_integrations
+        )
+        changed = True
+
+    stats = {
+        (s.source, s.metric): s
+        for s in (
+            await session.exec(select(ExternalStat).where(ExternalStat.tool_id == tool.id))
+        ).scalars()
+    }
+    for stat in spec.stats:
+        source = located.sources[stat.source]
+        values = {"value": stat.value, "as_of": source.as_of, "source_url": source.url}
+        row = stats.get((source.name, stat.metric))
+        if row is None:
+            session.add(ExternalStat(tool_id=tool.id, source=source.name, metric=stat.metric, **values))
+            changed = True
+        elif any(getattr(row, key) != value for key, value in values.items()):
+            for key, value in values.items():
+                setattr(row, key, value)
+            changed = True
+
+    reasons = {
+        (r.kind, r.text): r
+        for r in (await session.exec(select(ProCon).where(ProCon.tool_id == tool.id))).scalars()
+    }
+    for kind, items in ((ReasonKind.PRO, spec.pros), (ReasonKind.CON, spec.cons)):
+        for item in items:
+            source = located.sources[item.source] if item.source else None
+            values: dict[str, Any] = {
+                "imported_count": item.count,
+                "imported_source": source.name if source else None,
+                "imported_as_of": source.as_of if source else None,
+            }
+            row = reasons.get((kind.value, item.text))
+            if row is None:
+                session.add(ProCon(tool_id=tool.id, kind=kind.value, text=item.text, **values))
+                changed = True
+            elif any(getattr(row, key) != value for key, value in values.items()):
+                for key, value in values.items():
+                    setattr(row, key, value)
+                changed = True
+    await session.flush()
+    return changed
+
+
+async def _bump_revision(session: AsyncSession) -> None:
+    meta = await session.get(AppMeta, CATALOG_REVISION_KEY)
+    if meta is None:
+        session.add(AppMeta(key=CATALOG_REVISION_KEY, value="1"))
+    else:
+        meta.value = str(int(meta.value) + 1)
+
+
+async def catalog_revision(session_factory: SessionFactory) -> int:
+    async with session_factory() as session:
+        meta = await session.get(AppMeta, CATALOG_REVISION_KEY)
+        return int(meta.value) if meta else 0
+
+
+async def count_tools(session_factory: SessionFactory) -> int:
+    async with session_factory() as session:
+        return (await session.exec(select(func.count()).select_from(Tool))).scalar_one()
+
+
+@dataclass(frozen=True)
+class CatalogStats:
+    tools: int
+    categories: int
+    aliases: int
+    alternatives: int
+    pros_cons: int
+    external_stats: int
+    revision: int
+    tools_by_top_category: dict[str, int]
+
+
+async def catalog_stats(session_factory: SessionFactory) -> CatalogStats:
+    async with session_factory() as session:
+
+        async def count(model: Any) -> int:
+            return (await session.exec(select(func.count()).select_from(model))).scalar_one()
+
+        rows = await session.exec(
+            select(Category.path, func.count(Tool.id))
+            .join(Tool, Tool.category_id == Category.id)
+            .group_by(Category.path)
+        )
+        by_top: dict[str, int] = {}
+        for path, number in rows.all():
+            top = path.split(CATEGORY_SEPARATOR)[0]
+            by_top[top] = by_top.get(top, 0) + number
+        meta = await session.get(AppMeta, CATALOG_REVISION_KEY)
+        return CatalogStats(
+            tools=await count(Tool),
+            categories=await count(Category),
+            aliases=await count(ToolAlias),
+            alternatives=await count(ToolAlternative),
+            pros_cons=await count(ProCon),
+            external_stats=await count(ExternalStat),
+            revision=int(meta.value) if meta else 0,
+            tools_by_top_category=dict(sorted(by_top.items())),
+        )
+
+
+async def export_catalog(session_factory: SessionFactory) -> str:
+    """The database's catalog as one YAML document in the import format (round-trips)."""
+    async with session_factory() as session:
+        tools = list((await session.exec(select(Tool).order_by(Tool.slug))).scalars())
+        by_id = {t.id: t for t in tools}
+        paths = {c.id: c.path for c in (await session.exec(select(Category))).scalars()}
+        aliases: dict[int, list[str]] = {}
+        for row in (await session.exec(select(ToolAlias).order_by(ToolAlias.id))).scalars():
+            aliases.setdefault(row.tool_id, []).append(row.alias)
+        alternatives: dict[int, list[str]] = {}
+        for row in (
+            await session.exec(select(ToolAlternative).order_by(ToolAlternative.position))
+        ).scalars():
+            alternatives.setdefault(row.tool_id, []).append(by_id[row.alternative_id].slug)
+        integrations: dict[int, list[str]] = {}
+        for row in (await session.exec(select(ToolIntegration))).scalars():
+            integrations.setdefault(row.tool_id, []).append(by_id[row.integrated_tool_id].slug)
+        stats: dict[int, list[ExternalStat]] = {}
+        for row in (await session.exec(select(ExternalStat).order_by(ExternalStat.id))).scalars():
+            stats.setdefault(row.tool_id, []).append(row)
+        reasons: dict[int, list[ProCon]] = {}
+        for row in (
+            await session.exec(select(ProCon).where(ProCon.author_id.is_(None)).order_by(ProCon.id))  # type: ignore[union-attr]
+        ).scalars():
+            reasons.setdefault(row.tool_id, []).append(row)
+
+    sources: dict[str, dict[str, Any]] = {}
+
+    def source_key(name: str, url: str | None, as_of: date | None) -> str:
+        base = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-") or "source"
+        key = base
+        number = 2
+        while key in sources and sources[key] != {"name": name, "url": url, "as_of": as_of}:
+            key = f"{base}-{number}"
+            number += 1
+        sources[key] = {"name": name, "url": url, "as_of": as_of}
+        return key
+
+    documents = []
+    for tool in tools:
+        entry: dict[str, Any] = {
+            "slug": tool.slug,
+            "name": tool.name,
+            "description": tool.description,
+            "category": paths[tool.category_id],
+        }
+        for key in ("website", "repository", "language", "license", "first_release"):
+            if getattr(tool, key) is not None:
+                entry[key] = getattr(tool, key)
+        for key, values in (
+            ("aliases", aliases.get(tool.id)),
+            ("features", tool.features),
+            ("alternatives", alternatives.get(tool.id)),
+            ("integrations", sorted(integrations.get(tool.id, []))),
+        ):
+            if values:
+                entry[key] = list(values)
+        if stats.get(tool.id):
+            entry["stats"] = [
+                {"source": source_key(s.source, s.source_url, s.as_of), "metric": s.metric, "value": s.value}
+                for s in stats[tool.id]
+            ]
+        for kind, key in ((ReasonKind.PRO, "pros"), (ReasonKind.CON, "cons")):
+            items = []
+            for reason in reasons.get(tool.id, []):
+                if reason.kind != kind.value:
+                    continue
+                item: dict[str, Any] = {"text": reason.text}
+                if reason.imported_source:
+                    item["count"] = reason.imported_count
+                    url = next(
+                        (s.source_url for s in stats.get(tool.id, []) if s.source == reason.imported_source),
+                        None,
+                    )
+                    item["source"] = source_key(reason.imported_source, url, reason.imported_as_of)
+                items.append(item)
+            if items:
+                entry[key] = items
+        documents.append(entry)
+
+    document: dict[str, Any] = {}
+    if sources:
+        document["sources"] = {
+            key: {k: v for k, v in value.items() if v is not None} for key, value in sources.items()
+        }
+    document["tools"] = documents
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+
+
+def slugs(tools: Iterable[LocatedTool]) -> list[str]:
+    return [tool.spec.slug for tool in tools]

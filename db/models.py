@@ -1,0 +1,281 @@
+"""SQLModel tables. Discord snowflakes are BigInteger; every time is aware UTC.
+
+Votes are rows (one per target and member); the up/down counters on their targets are kept
+in step by the vote queries in the same transaction, so reading a count never needs a
+GROUP BY over the votes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, SmallInteger, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from db.types import UTCDateTime, utcnow
+
+# Named constraints, so that Alembic's batch mode can alter them on SQLite.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _snowflake(*, nullable: bool = False, index: bool = False, **kwargs: object) -> object:
+    return Field(
+        default=None if nullable else ...,
+        sa_type=BigInteger,
+        nullable=nullable,
+        index=index,
+        **kwargs,
+    )
+
+
+def _timestamp(*, nullable: bool = False) -> object:
+    if nullable:
+        return Field(default=None, sa_type=UTCDateTime, nullable=True)
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class ReasonKind(StrEnum):
+    PRO = "pro"
+    CON = "con"
+
+
+class VoteTarget(StrEnum):
+    PRO_CON = "pro_con"
+    RECOMMENDATION = "recommendation"
+    DECISION = "decision"
+
+
+class AdviceStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Category(SQLModel, table=True):
+    """A node of the category tree; `path` is the whole way down, "Application & Data > Databases"."""
+
+    __tablename__ = "categories"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    path: str = Field(max_length=200, unique=True)
+    parent_id: int | None = Field(default=None, foreign_key="categories.id", ondelete="RESTRICT")
+
+
+class Tool(SQLModel, table=True):
+    __tablename__ = "tools"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=100, index=True)
+    description: str = Field(sa_type=Text)
+    category_id: int = Field(foreign_key="categories.id", ondelete="RESTRICT", index=True)
+    website: str | None = Field(default=None, max_length=300)
+    repository: str | None = Field(default=None, max_length=300)
+    language: str | None = Field(default=None, max_length=50)
+    license: str | None = Field(default=None, max_length=50)
+    first_release: int | None = None
+    features: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class ToolAlias(SQLModel, table=True):
+    __tablename__ = "tool_aliases"
+    __table_args__ = (UniqueConstraint("tool_id", "alias"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tool_id: int = Field(foreign_key="tools.id", ondelete="CASCADE", index=True)
+    alias: str = Field(max_length=100)
+
+
+class ToolAlternative(SQLModel, table=True):
+    __tablename__ = "tool_alternatives"
+
+    tool_id: int = Field(foreign_key="tools.id", ondelete="CASCADE", primary_key=True)
+    alternative_id: int = Field(foreign_key="tools.id", ondelete="CASCADE", primary_key=True)
+    position: int = 0
+
+
+class ToolIntegration(SQLModel, table=True):
+    __tablename__ = "tool_integrations"
+
+    tool_id: int = Field(foreign_key="tools.id", ondelete="CASCADE", primary_key=True)
+    integrated_tool_id: int = Field(foreign_key="tools.id", ondelete="CASCADE", primary_key=True)
+
+
+class ExternalStat(SQLModel, table=True):
+    """A figure from outside (StackShare stacks, GitHub stars), with where and when it was true."""
+
+    __tablename__ = "external_stats"
+    __table_args__ = (UniqueConstraint("tool_id", "source", "metric"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tool_id: int = Field(foreign_key="tools.id", ondelete="CASCADE", index=True)
+    source: str = Field(max_length=50)
+    source_url: str | None = Field(default=None, max_length=300)
+    metric: str = Field(max_length=50)
+    value: int = Field(sa_type=BigInteger)
+    as_of: date
+
+
+class ProCon(SQLModel, table=True):
+    """A pro or con of a tool. `imported_count` is a labelled figure from `imported_source`,
+    never mixed into `up_count`/`down_count`, which count members' vote rows."""
+
+    __tablename__ = "pros_cons"
+    __table_args__ = (
+        UniqueConstraint("tool_id", "kind", "text"),
+        CheckConstraint("kind IN ('pro', 'con')", name="kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tool_id: int = Field(foreign_key="tools.id", ondelete="CASCADE", index=True)
+    kind: str = Field(max_length=3)
+    text: str = Field(max_length=100)
+    author_id: int | None = _snowflake(nullable=True)
+    guild_id: int | None = _snowflake(nullable=True)
+    imported_count: int = 0
+    imported_source: str | None = Field(default=None, max_length=50)
+    imported_as_of: date | None = None
+    up_count: int = 0
+    down_count: int = 0
+    created_at: datetime = _timestamp()
+
+
+class Vote(SQLModel, table=True):
+    """One member's vote on one target; the unique key makes a second vote a switch, not a row."""
+
+    __tablename__ = "votes"
+    __table_args__ = (
+        UniqueConstraint("target_kind", "target_id", "member_id", name="votes_one_per_member"),
+        CheckConstraint("value IN (-1, 1)", name="value"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    target_kind: str = Field(max_length=20)
+    target_id: int = Field(sa_type=BigInteger)
+    member_id: int = _snowflake()
+    guild_id: int | None = _snowflake(nullable=True, index=True)
+    value: int = Field(sa_type=SmallInteger)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class StackEntry(SQLModel, table=True):
+    """A member uses a tool, in one guild (guild data stays in its guild)."""
+
+    __tablename__ = "stack_entries"
+    __table_args__ = (UniqueConstraint("guild_id", "member_id", "tool_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _snowflake()
+    member_id: int = _snowflake()
+    tool_id: int = Field(foreign_key="tools.id", ondelete="CASCADE", index=True)
+    created_at: datetime = _timestamp()
+
+
+class Follow(SQLModel, table=True):
+    __tablename__ = "follows"
+    __table_args__ = (UniqueConstraint("guild_id", "member_id", "tool_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _snowflake()
+    member_id: int = _snowflake()
+    tool_id: int = Field(foreign_key="tools.id", ondelete="CASCADE", index=True)
+    notify: bool = False
+    created_at: datetime = _timestamp()
+
+
+class Decision(SQLModel, table=True):
+    """"We chose Flask over Django because ..." in one guild."""
+
+    __tablename__ = "decisions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _snowflake(index=True)
+    member_id: int = _snowflake()
+    chosen_tool_id: int = Field(foreign_key="tools.id", ondelete="CASCADE", index=True)
+    over_tool_id: int | None = Field(default=None, foreign_key="tools.id", ondelete="SET NULL")
+    reason: str = Field(default="", sa_type=Text)
+    advice_post_id: int | None = Field(
+        default=None, foreign_key="advice_posts.id", ondelete="SET NULL"
+    )
+    channel_id: int | None = _snowflake(nullable=True)
+    message_id: int | None = _snowflake(nullable=True)
+    up_count: int = 0
+    created_at: datetime = _timestamp()
+
+
+class AdvicePost(SQLModel, table=True):
+    """A "needs advice" post. Its deadlines live here, not in the scheduler."""
+
+    __tablename__ = "advice_posts"
+    __table_args__ = (Index("advice_posts_open_by_guild", "guild_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _snowflake()
+    channel_id: int = _snowflake()
+    thread_id: int | None = _snowflake(nullable=True, unique=True)
+    starter_message_id: int | None = _snowflake(nullable=True)
+    asker_id: int = _snowflake()
+    title: str = Field(max_length=100)
+    question: str = Field(sa_type=Text)
+    context: str = Field(default="", sa_type=Text)
+    status: str = Field(default=AdviceStatus.OPEN, max_length=10)
+    accepted_tool_id: int | None = Field(default=None, foreign_key="tools.id", ondelete="SET NULL")
+    created_at: datetime = _timestamp()
+    last_activity_at: datetime = _timestamp()
+    reminder_sent_at: datetime | None = _timestamp(nullable=True)
+    idle_warning_sent_at: datetime | None = _timestamp(nullable=True)
+    closed_at: datetime | None = _timestamp(nullable=True)
+
+
+class AdvicePostTool(SQLModel, table=True):
+    __tablename__ = "advice_post_tools"
+
+    post_id: int = Field(foreign_key="advice_posts.id", ondelete="CASCADE", primary_key=True)
+    tool_id: int = Field(foreign_key="tools.id", ondelete="CASCADE", primary_key=True)
+
+
+class Recommendation(SQLModel, table=True):
+    __tablename__ = "recommendations"
+    __table_args__ = (UniqueConstraint("post_id", "member_id", "tool_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="advice_posts.id", ondelete="CASCADE", index=True)
+    tool_id: int = Field(foreign_key="tools.id", ondelete="CASCADE")
+    member_id: int = _snowflake()
+    reason: str = Field(default="", sa_type=Text)
+    message_id: int | None = _snowflake(nullable=True, unique=True)
+    up_count: int = 0
+    down_count: int = 0
+    created_at: datetime = _timestamp()
+
+
+class GuildSettings(SQLModel, table=True):
+    __tablename__ = "guild_settings"
+
+    guild_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    advice_forum_id: int | None = _snowflake(nullable=True)
+    digest_channel_id: int | None = _snowflake(nullable=True)
+    idle_days: int = 7
+    digest_day: int | None = None
+    digest_hour: int | None = None
+    timezone: str = Field(default="UTC", max_length=64)
+    updated_at: datetime = _timestamp()
+
+
+class AppMeta(SQLModel, table=True):
+    """Small process-wide facts: the synced command tree's hash, the catalog's revision."""
+
+    __tablename__ = "app_meta"
+
+    key: str = Field(max_length=64, primary_key=True)
+    value: str = Field(sa_type=Text)
