@@ -83,7 +83,7 @@ class ToolSpec(_Strict):
     @classmethod
     def _category_path(cls, value: str) -> str:
         parts = value.split(CATEGORY_SEPARATOR)
-        if any(not part.strip() or part != part.strip() for part in parts):
+        if any(not part.strip() or part != part.strip() or ">" in part for part in parts):
             raise ValueError('must be names joined by " > ", e.g. "Application & Data > Databases"')
         return value
 
@@ -256,8 +256,12 @@ def catalog_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def load_catalog(paths: Iterable[Path]) -> Catalog:
-    """Parse and cross-check files as one catalog; raises `CatalogError` listing every problem."""
+def load_catalog(paths: Iterable[Path], known_slugs: Iterable[str] = ()) -> Catalog:
+    """Parse and cross-check files as one catalog; raises `CatalogError` listing every problem.
+
+    `known_slugs` are tools already in the database, which alternatives may name too.
+    """
+    known = set(known_slugs)
     problems: list[str] = []
     tools: list[LocatedTool] = []
     for file in catalog_files(paths):
@@ -290,7 +294,7 @@ def load_catalog(paths: Iterable[Path]) -> Catalog:
     for tool in tools:
         for kind in ("alternatives", "integrations"):
             for index, target in enumerate(getattr(tool.spec, kind)):
-                if target not in first_seen:
+                if target not in first_seen and target not in known:
                     problems.append(
                         f"{tool.file}:{tool.line_of(kind, index)}: {tool.spec.slug}: "
                         f"{kind[:-1]} {target!r} is not a tool in the catalog"

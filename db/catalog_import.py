@@ -7,7 +7,6 @@ deleted; aliases, alternatives and integrations of an imported tool are replaced
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -156,7 +155,7 @@ async def _sync_related(
         ).scalars()
     ]
     if current_alternatives != wanted_alternatives:
-        await session.execute(delete(ToolAlternative).where(ToolAlternative.tool_id == tool.id))
+        await session.exec(delete(ToolAlternative).where(ToolAlternative.tool_id == tool.id))
         session.add_all(
             ToolAlternative(tool_id=tool.id, alternative_id=alt_id, position=position)
             for position, alt_id in enumerate(wanted_alternatives)
@@ -172,7 +171,7 @@ async def _sync_related(
         ).scalars()
     )
     if current_integrations != wanted_integrations:
-        await session.execute(delete(ToolIntegration).where(ToolIntegration.tool_id == tool.id))
+        await session.exec(delete(ToolIntegration).where(ToolIntegration.tool_id == tool.id))
         session.add_all(
             ToolIntegration(tool_id=tool.id, integrated_tool_id=other) for other in wanted_integrations
         )
@@ -368,5 +367,6 @@ async def export_catalog(session_factory: SessionFactory) -> str:
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
 
 
-def slugs(tools: Iterable[LocatedTool]) -> list[str]:
-    return [tool.spec.slug for tool in tools]
+async def known_slugs(session_factory: SessionFactory) -> set[str]:
+    async with session_factory() as session:
+        return set((await session.exec(select(Tool.slug))).scalars())

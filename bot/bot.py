@@ -1,0 +1,168 @@
+"""The Stackup bot: a discord.py Bot built from the settings, the engine and the session factory."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import logging
+import pkgutil
+import time
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import cogs
+from bot.errors import StackupError
+from bot.resolver import CatalogIndex
+from bot.services.catalog import About, CatalogService
+from bot.services.meta import MetaService
+from bot.settings import Settings
+from db.engine import SessionFactory
+
+log = logging.getLogger(__name__)
+
+INDEX_FRESHNESS_SECONDS = 30.0
+UNEXPECTED_ERROR = "Something went wrong on Stackup's side. It has been logged; please try again."
+
+
+def stackup_version() -> str:
+    try:
+        return importlib.metadata.version("stackup")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _check_failure_message(error: app_commands.AppCommandError) -> str | None:
+    if isinstance(error, app_commands.MissingPermissions):
+        missing = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        return f"You need the {missing} permission to do that."
+    if isinstance(error, app_commands.BotMissingPermissions):
+        missing = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        return f"Stackup needs the {missing} permission here; ask a server admin."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "That command works in a server, not in direct messages."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down a little: try again in {error.retry_after:.0f} s."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You cannot use that command here."
+    if isinstance(error, app_commands.TransformerError):
+        return f"“{str(error.value)[:80]}” is not a valid value for that option."
+    return None
+
+
+class StackupTree(app_commands.CommandTree["StackupBot"]):
+    """One error handler for every app command: domain errors become ephemeral replies."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        if isinstance(original, StackupError):
+            message = original.message
+        else:
+            message = _check_failure_message(error)
+            if message is None:
+                command = interaction.command.qualified_name if interaction.command else "?"
+                log.error("command /%s failed", command, exc_info=original)
+                message = UNEXPECTED_ERROR
+        await send_ephemeral(interaction, message)
+
+
+async def send_ephemeral(interaction: discord.Interaction, message: str) -> None:
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(
+                message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            )
+        else:
+            await interaction.response.send_message(
+                message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            )
+    except discord.HTTPException:
+        log.warning("could not tell the member about an error", exc_info=True)
+
+
+class StackupBot(commands.AutoShardedBot):
+    def __init__(
+        self, settings: Settings, engine: AsyncEngine, session_factory: SessionFactory
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=discord.Intents.default(),
+            # Nothing the bot sends pings anyone unless a message opts in explicitly.
+            allowed_mentions=discord.AllowedMentions.none(),
+            owner_ids=set(settings.owner_ids),
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
+            tree_cls=StackupTree,
+            max_messages=1000,
+        )
+        self.settings = settings
+        self.engine = engine
+        self.sessions = session_factory
+        self.catalog = CatalogService(session_factory)
+        self.meta = MetaService(session_factory)
+        self.catalog_index = CatalogIndex([])
+        self._index_checked_at = 0.0
+
+    async def setup_hook(self) -> None:
+        await self.refresh_catalog_index()
+        for module in pkgutil.iter_modules(cogs.__path__):
+            await self.load_extension(f"cogs.{module.name}")
+        await self.sync_commands_if_changed()
+
+    async def refresh_catalog_index(self) -> CatalogIndex:
+        self.catalog_index = await self.catalog.build_index()
+        self._index_checked_at = time.monotonic()
+        log.info(
+            "catalog index: %d tools, %d names (revision %d)",
+            len(self.catalog_index),
+            len(self.catalog_index.labels),
+            self.catalog_index.revision,
+        )
+        return self.catalog_index
+
+    async def fresh_catalog_index(self) -> CatalogIndex:
+        """The index, rebuilt first if another process (an import) changed the catalog."""
+        if time.monotonic() - self._index_checked_at >= INDEX_FRESHNESS_SECONDS:
+            self._index_checked_at = time.monotonic()
+            if await self.catalog.revision() != self.catalog_index.revision:
+                await self.refresh_catalog_index()
+        return self.catalog_index
+
+    def _command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict]:
+        commands_ = self.tree.get_commands(guild=guild)
+        return sorted((c.to_dict(self.tree) for c in commands_), key=lambda c: c["name"])
+
+    async def sync_commands_if_changed(self) -> None:
+        """Sync the command tree only when it differs from what was last synced.
+
+        Syncing on every start burns a rate-limited endpoint; the hash of what was synced,
+        per application and scope, lives in the database.
+        """
+        guild = None
+        if self.settings.dev_guild_id:
+            guild = discord.Object(id=self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+        payload = json.dumps(self._command_payload(guild), sort_keys=True)
+        digest = hashlib.sha256(payload.encode()).hexdigest()
+        scope = f"guild:{guild.id}" if guild else "global"
+        key = f"synced_commands:{self.application_id}:{scope}"
+        if await self.meta.get(key) == digest:
+            log.info("application commands unchanged; not syncing")
+            return
+        synced = await self.tree.sync(guild=guild)
+        await self.meta.set(key, digest)
+        log.info("synced %d application commands (%s)", len(synced), scope)
+
+    async def about(self) -> About:
+        return About(
+            version=stackup_version(),
+            catalog=await self.catalog.stats(),
+            guilds=len(self.guilds),
+            application_id=self.application_id,
+        )

@@ -1,0 +1,217 @@
+"""`stackup`: run the bot, migrate the database, import and export the catalog."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, configure_logging, load_settings
+
+log = logging.getLogger("stackup")
+
+EXIT_USAGE = 2
+NO_TOKEN_HELP = """\
+Stackup is installed and its database is ready ({database}, {tools} tools in the catalog),
+but DISCORD_TOKEN is not set, so there is nothing to connect as.
+
+  1. Create an application at https://discord.com/developers/applications and add a bot.
+  2. Copy the bot's token and put it in a file named .env here:
+         DISCORD_TOKEN=your-token
+  3. Invite the bot (OAuth2 > URL Generator: scopes "bot" and "applications.commands").
+  4. Run `make run` again.
+
+Every setting is listed in the README."""
+
+
+def _prepare_sqlite_folder(settings: Settings) -> None:
+    path = settings.sqlite_path
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+async def _migrate(settings: Settings, revision: str) -> None:
+    from db import migrate
+    from db.engine import create_engine
+
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate.upgrade(engine, revision)
+        log.info("database at revision %s", await migrate.current_revision(engine))
+    finally:
+        await engine.dispose()
+
+
+async def _import(settings: Settings, paths: Sequence[Path]) -> str:
+    from db.catalog_format import load_catalog
+    from db.catalog_import import import_catalog, known_slugs
+    from db.engine import create_engine, create_session_factory
+
+    engine = create_engine(settings.database_url)
+    try:
+        sessions = create_session_factory(engine)
+        catalog = load_catalog(paths, known_slugs=await known_slugs(sessions))
+        report = await import_catalog(sessions, catalog)
+    finally:
+        await engine.dispose()
+    return f"imported {len(catalog.tools)} tools: {report.summary()}"
+
+
+async def _run(settings: Settings) -> int:
+    from bot.bot import StackupBot
+    from bot.endpoints import apply_endpoints
+    from db import migrate
+    from db.catalog_format import SHIPPED_CATALOG_DIR, load_catalog
+    from db.catalog_import import count_tools, import_catalog
+    from db.engine import create_engine, create_session_factory
+
+    import discord
+
+    engine = create_engine(settings.database_url)
+    sessions = create_session_factory(engine)
+    try:
+        await migrate.upgrade(engine)
+        tools = await count_tools(sessions)
+        if tools == 0:
+            report = await import_catalog(sessions, load_catalog([SHIPPED_CATALOG_DIR]))
+            log.info("loaded the shipped catalog: %s", report.summary())
+            tools = await count_tools(sessions)
+        if settings.discord_token is None:
+            print(NO_TOKEN_HELP.format(database=settings.redacted_database_url, tools=tools))
+            return EXIT_USAGE
+        apply_endpoints(settings)
+        async with StackupBot(settings, engine, sessions) as bot:
+            try:
+                await bot.start(settings.discord_token.get_secret_value())
+            except discord.LoginFailure:
+                print("DISCORD_TOKEN was refused by Discord: check the token.", file=sys.stderr)
+                return EXIT_USAGE
+            except discord.PrivilegedIntentsRequired:
+                print("Discord refused the gateway intents.", file=sys.stderr)
+                return EXIT_USAGE
+        return 0
+    finally:
+        await engine.dispose()
+
+
+async def _export(settings: Settings) -> str:
+    from db.catalog_import import export_catalog
+    from db.engine import create_engine, create_session_factory
+
+    engine = create_engine(settings.database_url)
+    try:
+        return await export_catalog(create_session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
+async def _stats(settings: Settings) -> str:
+    from db.catalog_import import catalog_stats
+    from db.engine import create_engine, create_session_factory
+
+    engine = create_engine(settings.database_url)
+    try:
+        stats = await catalog_stats(create_session_factory(engine))
+    finally:
+        await engine.dispose()
+    lines = [
+        f"tools:          {stats.tools}",
+        f"categories:     {stats.categories}",
+        f"aliases:        {stats.aliases}",
+        f"alternatives:   {stats.alternatives}",
+        f"pros and cons:  {stats.pros_cons}",
+        f"external stats: {stats.external_stats}",
+        f"revision:       {stats.revision}",
+    ]
+    lines += [f"  {name}: {count}" for name, count in stats.tools_by_top_category.items()]
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stackup",
+        description="Stackup: StackShare-style tool comparisons and advice for Discord.",
+        epilog="Settings come from the environment and .env; see the README.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser(
+        "run",
+        help="migrate, load the shipped catalog if the database has no tools, and connect",
+        description="Migrate the database to the newest revision, load the shipped catalog "
+        "when the database has no tools, then connect to Discord with DISCORD_TOKEN.",
+    )
+
+    db = commands.add_parser("db", help="database maintenance", description="Database maintenance.")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    upgrade = db_commands.add_parser(
+        "upgrade", help="apply migrations", description="Apply Alembic migrations to DATABASE_URL."
+    )
+    upgrade.add_argument("revision", nargs="?", default="head", help="target (default: head)")
+
+    catalog = commands.add_parser(
+        "catalog", help="import, export and count the tool catalog", description="The tool catalog."
+    )
+    catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True, metavar="COMMAND")
+    imp = catalog_commands.add_parser(
+        "import",
+        help="upsert tools from YAML files or folders",
+        description="Upsert tools by slug from catalog YAML files (or folders of them), all in one "
+        "transaction: a file with an error changes nothing. Errors read FILE:LINE: problem.",
+    )
+    imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    exp = catalog_commands.add_parser(
+        "export",
+        help="write the catalog as YAML",
+        description="Write the database's catalog in the import format, to FILE or standard output.",
+    )
+    exp.add_argument("file", nargs="?", type=Path, metavar="FILE")
+    catalog_commands.add_parser(
+        "stats", help="count tools, categories and more", description="Count the catalog."
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        for line in str(exc).splitlines():
+            print(f"stackup: bad setting: {line}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(settings)
+    _prepare_sqlite_folder(settings)
+
+    from db.catalog_format import CatalogError
+
+    try:
+        if args.command == "run":
+            return asyncio.run(_run(settings))
+        if args.command == "db":
+            asyncio.run(_migrate(settings, args.revision))
+            return 0
+        if args.catalog_command == "import":
+            print(asyncio.run(_import(settings, args.files)))
+            return 0
+        if args.catalog_command == "export":
+            text = asyncio.run(_export(settings))
+            if args.file:
+                args.file.write_text(text, encoding="utf-8")
+            else:
+                sys.stdout.write(text)
+            return 0
+        print(asyncio.run(_stats(settings)))
+        return 0
+    except CatalogError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,85 @@
+"""Shared fixtures: a migrated database with the shipped catalog, the real bot under simcord,
+and the contract check on every REST body the bot sent in a test that drove it."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from simcord.env import Env
+
+from bot.bot import StackupBot
+from bot.settings import Settings
+from db import migrate
+from db.catalog_format import SHIPPED_CATALOG_DIR, load_catalog
+from db.catalog_import import import_catalog
+from db.engine import SessionFactory, create_engine, create_session_factory
+from tests.discord_contract import problems_in
+
+
+def make_settings(**values: object) -> Settings:
+    """Settings for tests: nothing read from a developer's .env, no token."""
+    values.setdefault("discord_token", None)
+    values.setdefault("shard_count", 1)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def _build_catalog_database(path: Path) -> None:
+    engine = create_engine(sqlite_url(path))
+    try:
+        await migrate.upgrade(engine)
+        await import_catalog(create_session_factory(engine), load_catalog([SHIPPED_CATALOG_DIR]))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def catalog_database_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrated once and loaded with the shipped catalog once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "stackup.db"
+    asyncio.run(_build_catalog_database(path))
+    return path
+
+
+@pytest.fixture
+def database_path(catalog_database_template: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "stackup.db"
+    shutil.copyfile(catalog_database_template, path)
+    return path
+
+
+@pytest.fixture
+def settings(database_path: Path) -> Settings:
+    return make_settings(database_url=sqlite_url(database_path))
+
+
+@pytest.fixture
+async def sessions(settings: Settings) -> AsyncIterator[SessionFactory]:
+    engine = create_engine(settings.database_url)
+    try:
+        yield create_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def simcord_bot(settings: Settings, sessions: SessionFactory) -> StackupBot:
+    engine = sessions.kw["bind"]
+    return StackupBot(settings, engine, sessions)
+
+
+@pytest.fixture(autouse=True)
+def _discord_contract(request: pytest.FixtureRequest) -> object:
+    """Every body the bot sent must fit Discord's spec and limits (applied to every bot test)."""
+    yield
+    env = request.node.funcargs.get("simcord_env")
+    if isinstance(env, Env):
+        problems = problems_in(env.http_requests)
+        assert not problems, "bodies Discord would refuse:\n" + "\n".join(problems)

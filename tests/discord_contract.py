@@ -1,0 +1,215 @@
+"""Checks every REST body the bot sent against Discord's OpenAPI spec and Discord's limits.
+
+The spec (tests/discord-api-spec/openapi.json, Discord's own, MIT) catches wrong shapes and
+types; it says nothing of the 6000-character total over a message's embeds and a few other
+limits, which `limit_problems` checks from Discord's documentation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+SPEC_URI = "urn:discord-openapi"
+VENDORED_SPEC = Path(__file__).parent / "discord-api-spec" / "openapi.json"
+
+EMBED_TOTAL = 6000
+EMBEDS_PER_MESSAGE = 10
+EMBED_FIELDS = 25
+EMBED_LIMITS = {"title": 256, "description": 4096}
+FIELD_NAME, FIELD_VALUE = 256, 1024
+FOOTER_TEXT, AUTHOR_NAME = 2048, 256
+CONTENT = 2000
+CHOICES = 25
+CHOICE_NAME = 100
+CUSTOM_ID = 100
+BUTTON_LABEL = 80
+COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+COMMAND_DESCRIPTION = 100
+COMMAND_OPTIONS = 25
+
+
+@dataclass(frozen=True)
+class _Operation:
+    pattern: re.Pattern[str]
+    template: str
+    method: str
+    validator: Draft202012Validator | None
+
+
+@cache
+def _spec() -> dict[str, Any]:
+    return json.loads(VENDORED_SPEC.read_text(encoding="utf-8"))
+
+
+def _pointer(*parts: str) -> str:
+    return "/" + "/".join(part.replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+@cache
+def _operations() -> list[_Operation]:
+    spec = _spec()
+    registry = Registry().with_resource(
+        SPEC_URI, Resource.from_contents(spec, default_specification=DRAFT202012)
+    )
+    operations = []
+    for template, item in spec["paths"].items():
+        regex = "^" + re.sub(r"\\\{[^}]+\\\}", r"[^/]+", re.escape(template)) + "$"
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            content = operation.get("requestBody", {}).get("content", {})
+            validator = None
+            if "application/json" in content:
+                ref = SPEC_URI + "#" + _pointer(
+                    "paths", template, method, "requestBody", "content", "application/json", "schema"
+                )
+                validator = Draft202012Validator({"$ref": ref}, registry=registry)
+            operations.append(_Operation(re.compile(regex), template, method.upper(), validator))
+    # Literal segments beat placeholders: "/users/@me" before "/users/{user_id}".
+    operations.sort(key=lambda op: op.template.count("{"))
+    return operations
+
+
+def find_operation(method: str, path: str) -> _Operation | None:
+    path = path.split("?", 1)[0]
+    for operation in _operations():
+        if operation.method == method.upper() and operation.pattern.match(path):
+            return operation
+    return None
+
+
+def schema_problems(method: str, path: str, body: Any) -> list[str]:
+    operation = find_operation(method, path)
+    if operation is None:
+        return [f"{method} {path}: no such route in Discord's OpenAPI spec"]
+    if body is None or operation.validator is None:
+        return []
+    error = best_match(operation.validator.iter_errors(body))
+    if error is None:
+        return []
+    where = "/".join(str(step) for step in error.absolute_path) or "(body)"
+    return [f"{method} {operation.template}: {where}: {error.message[:300]}"]
+
+
+def _embed_length(embed: dict[str, Any]) -> int:
+    total = len(embed.get("title") or "") + len(embed.get("description") or "")
+    total += len((embed.get("footer") or {}).get("text") or "")
+    total += len((embed.get("author") or {}).get("name") or "")
+    for field in embed.get("fields") or []:
+        total += len(field.get("name") or "") + len(field.get("value") or "")
+    return total
+
+
+def _message_problems(where: str, message: dict[str, Any]) -> list[str]:
+    problems = []
+    content = message.get("content") or ""
+    if len(content) > CONTENT:
+        problems.append(f"{where}: content is {len(content)} characters (limit {CONTENT})")
+    embeds = message.get("embeds") or []
+    if len(embeds) > EMBEDS_PER_MESSAGE:
+        problems.append(f"{where}: {len(embeds)} embeds (limit {EMBEDS_PER_MESSAGE})")
+    total = sum(_embed_length(embed) for embed in embeds)
+    if total > EMBED_TOTAL:
+        problems.append(f"{where}: embeds total {total} characters (limit {EMBED_TOTAL})")
+    for number, embed in enumerate(embeds):
+        for key, limit in EMBED_LIMITS.items():
+            if len(embed.get(key) or "") > limit:
+                problems.append(f"{where}: embed {number} {key} over {limit}")
+        fields = embed.get("fields") or []
+        if len(fields) > EMBED_FIELDS:
+            problems.append(f"{where}: embed {number} has {len(fields)} fields (limit {EMBED_FIELDS})")
+        for field in fields:
+            if not field.get("name") or len(field["name"]) > FIELD_NAME:
+                problems.append(f"{where}: embed {number} field name empty or over {FIELD_NAME}")
+            if not field.get("value") or len(field["value"]) > FIELD_VALUE:
+                problems.append(f"{where}: embed {number} field value empty or over {FIELD_VALUE}")
+        if len((embed.get("footer") or {}).get("text") or "") > FOOTER_TEXT:
+            problems.append(f"{where}: embed {number} footer over {FOOTER_TEXT}")
+        if len((embed.get("author") or {}).get("name") or "") > AUTHOR_NAME:
+            problems.append(f"{where}: embed {number} author name over {AUTHOR_NAME}")
+    for row in message.get("components") or []:
+        for component in row.get("components") or []:
+            if len(component.get("custom_id") or "") > CUSTOM_ID:
+                problems.append(f"{where}: custom_id over {CUSTOM_ID} characters")
+            if len(component.get("label") or "") > BUTTON_LABEL:
+                problems.append(f"{where}: button label over {BUTTON_LABEL} characters")
+    mentions = message.get("allowed_mentions")
+    if mentions is None or mentions.get("parse"):
+        problems.append(f"{where}: allowed_mentions must be set and parse nothing")
+    return problems
+
+
+def _command_problems(where: str, commands: list[dict[str, Any]]) -> list[str]:
+    problems = []
+    for command in commands:
+        name = command.get("name", "")
+        if command.get("type", 1) == 1:
+            if not COMMAND_NAME.match(name) or name != name.lower():
+                problems.append(f"{where}: command name {name!r} is not 1-32 lowercase characters")
+            if not 1 <= len(command.get("description", "")) <= COMMAND_DESCRIPTION:
+                problems.append(f"{where}: /{name} description must be 1-{COMMAND_DESCRIPTION}")
+        problems += _option_problems(f"{where}: /{name}", command.get("options") or [])
+    return problems
+
+
+def _option_problems(where: str, options: list[dict[str, Any]]) -> list[str]:
+    problems = []
+    if len(options) > COMMAND_OPTIONS:
+        problems.append(f"{where}: {len(options)} options (limit {COMMAND_OPTIONS})")
+    for option in options:
+        if not COMMAND_NAME.match(option.get("name", "")):
+            problems.append(f"{where}: option name {option.get('name')!r} invalid")
+        if not 1 <= len(option.get("description", "")) <= COMMAND_DESCRIPTION:
+            problems.append(f"{where} {option.get('name')}: description must be 1-100")
+        if len(option.get("choices") or []) > CHOICES:
+            problems.append(f"{where} {option.get('name')}: more than {CHOICES} choices")
+        problems += _option_problems(f"{where} {option.get('name')}", option.get("options") or [])
+    return problems
+
+
+def limit_problems(method: str, path: str, body: Any) -> list[str]:
+    where = f"{method} {path.split('?', 1)[0]}"
+    if not isinstance(body, (dict, list)):
+        return []
+    if isinstance(body, list):
+        return _command_problems(where, body) if "/commands" in path else []
+    if path.endswith("/callback"):
+        data = body.get("data") or {}
+        if body.get("type") == 8:
+            choices = data.get("choices") or []
+            problems = []
+            if len(choices) > CHOICES:
+                problems.append(f"{where}: {len(choices)} autocomplete choices (limit {CHOICES})")
+            for choice in choices:
+                if not 1 <= len(choice.get("name", "")) <= CHOICE_NAME:
+                    problems.append(f"{where}: choice name must be 1-{CHOICE_NAME} characters")
+                if len(str(choice.get("value", ""))) > CHOICE_NAME:
+                    problems.append(f"{where}: choice value over {CHOICE_NAME} characters")
+            return problems
+        if body.get("type") in (4, 7):
+            return _message_problems(where, data)
+        return []
+    if method in ("POST", "PATCH") and (
+        "/messages" in path or path.startswith("/webhooks/") or path.endswith("/threads")
+    ):
+        message = body.get("message", body) if path.endswith("/threads") else body
+        return _message_problems(where, message)
+    return []
+
+
+def problems_in(requests: list[Any]) -> list[str]:
+    found: list[str] = []
+    for request in requests:
+        found += schema_problems(request.method, request.path, request.json)
+        found += limit_problems(request.method, request.path, request.json)
+    return found
