@@ -61,14 +61,14 @@ async def _import(settings: Settings, paths: Sequence[Path]) -> str:
 
 
 async def _run(settings: Settings) -> int:
+    import discord
+
     from bot.bot import StackupBot
     from bot.endpoints import apply_endpoints
     from db import migrate
     from db.catalog_format import SHIPPED_CATALOG_DIR, load_catalog
     from db.catalog_import import count_tools, import_catalog
     from db.engine import create_engine, create_session_factory
-
-    import discord
 
     engine = create_engine(settings.database_url)
     sessions = create_session_factory(engine)
@@ -154,7 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     catalog = commands.add_parser(
         "catalog", help="import, export and count the tool catalog", description="The tool catalog."
     )
-    catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True, metavar="COMMAND")
+    catalog_commands = catalog.add_subparsers(
+        dest="catalog_command", required=True, metavar="COMMAND"
+    )
     imp = catalog_commands.add_parser(
         "import",
         help="upsert tools from YAML files or folders",

@@ -197,7 +197,10 @@ class CatalogIndex:
         for how, hits in (
             ("exact", self._exact.get(text)),
             ("normalized", self._normalized.get(key)),
-            ("normalized", self._union(self._variant.get(key), *map(self._normalized.get, _variants(key)))),
+            (
+                "normalized",
+                self._union(self._variant.get(key), *map(self._normalized.get, _variants(key))),
+            ),
         ):
             if hits:
                 if len(hits) == 1:

@@ -180,3 +180,5 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
+    # Alembic narrates every connection at INFO; Stackup logs the revision itself.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

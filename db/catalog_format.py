@@ -196,7 +196,7 @@ def parse_file(path: Path, text: str | None = None) -> tuple[list[LocatedTool], 
     problems: list[str] = []
     try:
         text = path.read_text(encoding="utf-8") if text is None else text
-        document = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        document = yaml.load(text, Loader=_LineLoader)
     except OSError as exc:
         return [], [f"{path}:1: cannot read file: {exc.strerror or exc}"]
     except UnicodeDecodeError:

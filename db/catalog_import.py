@@ -132,7 +132,9 @@ async def _sync_related(
     wanted_aliases = list(dict.fromkeys(spec.aliases))
     current_aliases = {
         a.alias: a
-        for a in (await session.exec(select(ToolAlias).where(ToolAlias.tool_id == tool.id))).scalars()
+        for a in (
+            await session.exec(select(ToolAlias).where(ToolAlias.tool_id == tool.id))
+        ).scalars()
     }
     for alias, row in current_aliases.items():
         if alias not in wanted_aliases:
@@ -173,7 +175,8 @@ async def _sync_related(
     if current_integrations != wanted_integrations:
         await session.exec(delete(ToolIntegration).where(ToolIntegration.tool_id == tool.id))
         session.add_all(
-            ToolIntegration(tool_id=tool.id, integrated_tool_id=other) for other in wanted_integrations
+            ToolIntegration(tool_id=tool.id, integrated_tool_id=other)
+            for other in wanted_integrations
         )
         changed = True
 
@@ -188,7 +191,9 @@ async def _sync_related(
         values = {"value": stat.value, "as_of": source.as_of, "source_url": source.url}
         row = stats.get((source.name, stat.metric))
         if row is None:
-            session.add(ExternalStat(tool_id=tool.id, source=source.name, metric=stat.metric, **values))
+            session.add(
+                ExternalStat(tool_id=tool.id, source=source.name, metric=stat.metric, **values)
+            )
             changed = True
         elif any(getattr(row, key) != value for key, value in values.items()):
             for key, value in values.items():
@@ -337,7 +342,11 @@ async def export_catalog(session_factory: SessionFactory) -> str:
                 entry[key] = list(values)
         if stats.get(tool.id):
             entry["stats"] = [
-                {"source": source_key(s.source, s.source_url, s.as_of), "metric": s.metric, "value": s.value}
+                {
+                    "source": source_key(s.source, s.source_url, s.as_of),
+                    "metric": s.metric,
+                    "value": s.value,
+                }
                 for s in stats[tool.id]
             ]
         for kind, key in ((ReasonKind.PRO, "pros"), (ReasonKind.CON, "cons")):
@@ -349,7 +358,11 @@ async def export_catalog(session_factory: SessionFactory) -> str:
                 if reason.imported_source:
                     item["count"] = reason.imported_count
                     url = next(
-                        (s.source_url for s in stats.get(tool.id, []) if s.source == reason.imported_source),
+                        (
+                            s.source_url
+                            for s in stats.get(tool.id, [])
+                            if s.source == reason.imported_source
+                        ),
                         None,
                     )
                     item["source"] = source_key(reason.imported_source, url, reason.imported_as_of)

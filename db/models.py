@@ -10,7 +10,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, SmallInteger, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    SmallInteger,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from db.types import UTCDateTime, utcnow
@@ -194,7 +203,7 @@ class Follow(SQLModel, table=True):
 
 
 class Decision(SQLModel, table=True):
-    """"We chose Flask over Django because ..." in one guild."""
+    """ "We chose Flask over Django because ..." in one guild."""
 
     __tablename__ = "decisions"
 
@@ -262,7 +271,9 @@ class Recommendation(SQLModel, table=True):
 class GuildSettings(SQLModel, table=True):
     __tablename__ = "guild_settings"
 
-    guild_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    guild_id: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
     advice_forum_id: int | None = _snowflake(nullable=True)
     digest_channel_id: int | None = _snowflake(nullable=True)
     idle_days: int = 7

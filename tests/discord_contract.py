@@ -70,8 +70,18 @@ def _operations() -> list[_Operation]:
             content = operation.get("requestBody", {}).get("content", {})
             validator = None
             if "application/json" in content:
-                ref = SPEC_URI + "#" + _pointer(
-                    "paths", template, method, "requestBody", "content", "application/json", "schema"
+                ref = (
+                    SPEC_URI
+                    + "#"
+                    + _pointer(
+                        "paths",
+                        template,
+                        method,
+                        "requestBody",
+                        "content",
+                        "application/json",
+                        "schema",
+                    )
                 )
                 validator = Draft202012Validator({"$ref": ref}, registry=registry)
             operations.append(_Operation(re.compile(regex), template, method.upper(), validator))
@@ -127,7 +137,9 @@ def _message_problems(where: str, message: dict[str, Any]) -> list[str]:
                 problems.append(f"{where}: embed {number} {key} over {limit}")
         fields = embed.get("fields") or []
         if len(fields) > EMBED_FIELDS:
-            problems.append(f"{where}: embed {number} has {len(fields)} fields (limit {EMBED_FIELDS})")
+            problems.append(
+                f"{where}: embed {number} has {len(fields)} fields (limit {EMBED_FIELDS})"
+            )
         for field in fields:
             if not field.get("name") or len(field["name"]) > FIELD_NAME:
                 problems.append(f"{where}: embed {number} field name empty or over {FIELD_NAME}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import discord
-
 
 async def test_about_reports_version_and_catalog_size(simcord_env):
     guild = simcord_env.create_guild()

@@ -50,7 +50,9 @@ def about_embed(about: About) -> discord.Embed:
     if catalog.tools_by_top_category:
         embed.add_field(
             name="By area",
-            value="\n".join(f"{name}: {count:,}" for name, count in catalog.tools_by_top_category.items()),
+            value="\n".join(
+                f"{name}: {count:,}" for name, count in catalog.tools_by_top_category.items()
+            ),
             inline=False,
         )
     links = ["[StackShare](https://stackshare.io) (imported figures, labelled where shown)"]

@@ -28,14 +28,20 @@ class CatalogService:
     async def build_index(self) -> CatalogIndex:
         async with self._sessions() as session:
             revision_row = await catalog_revision(self._sessions)
-            tools = (await session.exec(select(Tool.id, Tool.slug, Tool.name).order_by(Tool.id))).all()
+            tools = (
+                await session.exec(select(Tool.id, Tool.slug, Tool.name).order_by(Tool.id))
+            ).all()
             aliases: dict[int, list[str]] = {}
             for tool_id, alias in (
-                await session.exec(select(ToolAlias.tool_id, ToolAlias.alias).order_by(ToolAlias.id))
+                await session.exec(
+                    select(ToolAlias.tool_id, ToolAlias.alias).order_by(ToolAlias.id)
+                )
             ).all():
                 aliases.setdefault(tool_id, []).append(alias)
         entries = [
-            ToolEntry(tool_id=tool_id, slug=slug, name=name, aliases=tuple(aliases.get(tool_id, ())))
+            ToolEntry(
+                tool_id=tool_id, slug=slug, name=name, aliases=tuple(aliases.get(tool_id, ()))
+            )
             for tool_id, slug, name in tools
         ]
         return CatalogIndex(entries, revision=revision_row)

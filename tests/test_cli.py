@@ -1,0 +1,124 @@
+"""The `stackup` command: help, run without a token, migrations, catalog import/export/stats."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.cli import build_parser, main
+from db.catalog_format import SHIPPED_CATALOG_DIR
+
+
+@pytest.fixture
+def database(monkeypatch, tmp_path) -> Path:
+    for name in ("DISCORD_TOKEN", "SHARD_COUNT", "SHARD_IDS", "OWNER_IDS", "LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "nested" / "stackup.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+    return path
+
+
+def count(path: Path, table: str) -> int:
+    with sqlite3.connect(path) as connection:
+        return connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["run"],
+        ["db"],
+        ["db", "upgrade"],
+        ["catalog"],
+        ["catalog", "import"],
+        ["catalog", "export"],
+        ["catalog", "stats"],
+    ],
+)
+def test_every_command_has_help(argv, capsys):
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args([*argv, "--help"])
+    assert exited.value.code == 0
+    assert "usage: stackup" in capsys.readouterr().out
+
+
+def test_run_without_token_prepares_the_database_and_says_what_to_set(database, capsys):
+    assert main(["run"]) == 2
+    out = capsys.readouterr().out
+    assert "DISCORD_TOKEN is not set" in out
+    assert "DISCORD_TOKEN=your-token" in out
+    shipped = len(list(SHIPPED_CATALOG_DIR.glob("*.yaml")))
+    assert shipped >= 2
+    assert count(database, "tools") >= 250
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_db_upgrade_then_stats(database, capsys):
+    assert main(["db", "upgrade"]) == 0
+    assert count(database, "tools") == 0
+    assert main(["catalog", "import", str(SHIPPED_CATALOG_DIR)]) == 0
+    assert "0 updated" in capsys.readouterr().out
+    assert main(["catalog", "stats"]) == 0
+    out = capsys.readouterr().out
+    assert f"tools:          {count(database, 'tools')}" in out
+
+
+def test_import_with_an_error_reports_file_and_line_and_changes_nothing(database, tmp_path, capsys):
+    assert main(["db", "upgrade"]) == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "tools:\n"
+        "  - slug: good-tool\n"
+        "    name: Good Tool\n"
+        "    description: Fine.\n"
+        "    category: Application & Data > Databases\n"
+        "  - slug: broken\n"
+        "    name: Broken\n"
+        "    description: Points at nothing.\n"
+        "    category: Application & Data > Databases\n"
+        "    alternatives: [good-tool, no-such-tool]\n"
+    )
+    assert main(["catalog", "import", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:10: broken: alternative 'no-such-tool' is not a tool in the catalog\n" in err
+    assert "Traceback" not in err
+    assert count(database, "tools") == 0
+
+
+def test_import_may_name_tools_already_in_the_database(database, tmp_path, capsys):
+    assert main(["run"]) == 2
+    extra = tmp_path / "extra.yaml"
+    extra.write_text(
+        "tools:\n"
+        "  - slug: bottle\n"
+        "    name: Bottle\n"
+        "    description: A fast and simple micro-framework for Python web applications.\n"
+        "    category: Application & Data > Microframeworks\n"
+        "    alternatives: [flask, falcon]\n"
+    )
+    before = count(database, "tools")
+    assert main(["catalog", "import", str(extra)]) == 0
+    assert "1 created" in capsys.readouterr().out
+    assert count(database, "tools") == before + 1
+
+
+def test_export_round_trips_through_import(database, tmp_path, monkeypatch, capsys):
+    assert main(["run"]) == 2
+    exported = tmp_path / "export.yaml"
+    assert main(["catalog", "export", str(exported)]) == 0
+    capsys.readouterr()
+    main(["catalog", "stats"])
+    original_stats = capsys.readouterr().out
+
+    other = tmp_path / "other.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{other}")
+    assert main(["db", "upgrade"]) == 0
+    assert main(["catalog", "import", str(exported)]) == 0
+    capsys.readouterr()
+    main(["catalog", "stats"])
+    assert capsys.readouterr().out == original_stats

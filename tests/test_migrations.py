@@ -1,0 +1,108 @@
+"""Real Alembic migrations, up and down, on SQLite and on the PostgreSQL server."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlmodel import SQLModel
+
+from db import migrate
+from db.engine import create_engine
+from tests.conftest import sqlite_url
+from tests.postgres import fresh_postgres_url
+
+TABLES = {
+    "advice_post_tools",
+    "advice_posts",
+    "app_meta",
+    "categories",
+    "decisions",
+    "external_stats",
+    "follows",
+    "guild_settings",
+    "pros_cons",
+    "recommendations",
+    "stack_entries",
+    "tool_aliases",
+    "tool_alternatives",
+    "tool_integrations",
+    "tools",
+    "votes",
+}
+
+
+@pytest.fixture
+async def postgres_url():
+    async for url in fresh_postgres_url():
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def engine(request, tmp_path):
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path / "migrations.db")
+        engine = create_engine(url)
+        yield engine
+        await engine.dispose()
+    else:
+        async for url in fresh_postgres_url():
+            engine = create_engine(url)
+            yield engine
+            await engine.dispose()
+
+
+async def table_names(engine) -> set[str]:
+    async with engine.connect() as connection:
+        return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+
+
+async def test_upgrade_down_and_up_again(engine):
+    await migrate.upgrade(engine)
+    assert await migrate.current_revision(engine) == migrate.head_revision()
+    assert await table_names(engine) >= TABLES
+
+    await migrate.downgrade(engine, "base")
+    assert await migrate.current_revision(engine) is None
+    assert not TABLES & await table_names(engine)
+
+    await migrate.upgrade(engine)
+    assert await table_names(engine) >= TABLES
+
+
+async def test_models_and_migrations_agree(engine):
+    await migrate.upgrade(engine)
+
+    def differences(connection):
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, SQLModel.metadata)
+
+    async with engine.connect() as connection:
+        assert await connection.run_sync(differences) == []
+
+
+async def test_snowflakes_fit_their_columns(engine):
+    await migrate.upgrade(engine)
+    largest = 2**63 - 1
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO votes (target_kind, target_id, member_id, guild_id, value, created_at,"
+                " updated_at) VALUES ('pro_con', 1, :m, :g, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ),
+            {"m": largest, "g": largest},
+        )
+        stored = (await connection.execute(text("SELECT member_id, guild_id FROM votes"))).one()
+    assert tuple(stored) == (largest, largest)
+
+
+async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
+    engine = create_engine(sqlite_url(tmp_path / "pragmas.db"))
+    try:
+        async with engine.connect() as connection:
+            journal = (await connection.execute(text("PRAGMA journal_mode"))).scalar_one()
+            foreign_keys = (await connection.execute(text("PRAGMA foreign_keys"))).scalar_one()
+    finally:
+        await engine.dispose()
+    assert (journal, foreign_keys) == ("wal", 1)

@@ -1,0 +1,155 @@
+"""Settings: read from the environment and .env, one clear line per bad value, no token leaks."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.cli import main
+from bot.settings import (
+    DEFAULT_DATABASE_URL,
+    DISCORD_API_BASE_URL,
+    RedactSecrets,
+    SettingsError,
+    load_settings,
+)
+
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB"
+VARIABLES = (
+    "DISCORD_TOKEN",
+    "DATABASE_URL",
+    "DISCORD_API_BASE_URL",
+    "DISCORD_GATEWAY_URL",
+    "OWNER_IDS",
+    "SHARD_COUNT",
+    "SHARD_IDS",
+    "DEV_GUILD_ID",
+    "LOG_LEVEL",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch, tmp_path):
+    for name in VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no developer's .env is read
+
+
+def test_defaults_need_nothing_set():
+    settings = load_settings()
+    assert settings.discord_token is None
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.discord_api_base_url == DISCORD_API_BASE_URL
+    assert settings.owner_ids == frozenset()
+    assert settings.shard_count is None and settings.shard_ids is None
+    assert settings.log_level == "INFO"
+
+
+def test_values_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+    monkeypatch.setenv("OWNER_IDS", "123456789012345678, 234567890123456789")
+    monkeypatch.setenv("SHARD_COUNT", "4")
+    monkeypatch.setenv("SHARD_IDS", "2,3")
+    monkeypatch.setenv("DEV_GUILD_ID", "345678901234567890")
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    monkeypatch.setenv("DISCORD_API_BASE_URL", "http://127.0.0.1:8080/api/v10/")
+    settings = load_settings()
+    assert settings.discord_token.get_secret_value() == TOKEN
+    assert settings.owner_ids == {123456789012345678, 234567890123456789}
+    assert (settings.shard_count, settings.shard_ids) == (4, (2, 3))
+    assert settings.dev_guild_id == 345678901234567890
+    assert settings.log_level == "DEBUG"
+    assert settings.discord_api_base_url == "http://127.0.0.1:8080/api/v10"
+
+
+def test_dotenv_file_is_read(tmp_path):
+    (tmp_path / ".env").write_text("DATABASE_URL=postgres://bot@db.internal/stackup\n")
+    assert load_settings().database_url == "postgresql+asyncpg://bot@db.internal/stackup"
+
+
+def test_plain_sqlite_url_gets_the_async_driver(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///./data/other.db")
+    settings = load_settings()
+    assert settings.database_url == "sqlite+aiosqlite:///./data/other.db"
+    assert str(settings.sqlite_path) == "data/other.db"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("SHARD_COUNT", "many", "SHARD_COUNT: Input should be a valid integer"),
+        ("SHARD_COUNT", "0", "SHARD_COUNT: Input should be greater than or equal to 1"),
+        ("OWNER_IDS", "12,abc", "OWNER_IDS"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL: Input should be"),
+        ("DATABASE_URL", "mysql://x/y", "DATABASE_URL: use a sqlite:/// or postgresql:// URL"),
+        ("DISCORD_GATEWAY_URL", "http://x", "DISCORD_GATEWAY_URL: must start with ws:// or wss://"),
+        ("DEV_GUILD_ID", "-5", "DEV_GUILD_ID: Input should be greater than 0"),
+    ],
+)
+def test_a_bad_value_gets_one_line_naming_the_variable(monkeypatch, variable, value, expected):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(expected)
+
+
+def test_shard_ids_must_fit_the_shard_count(monkeypatch):
+    monkeypatch.setenv("SHARD_COUNT", "2")
+    monkeypatch.setenv("SHARD_IDS", "1,2")
+    with pytest.raises(SettingsError, match="SHARD_IDS must be between 0 and 1"):
+        load_settings()
+
+
+def test_cli_reports_bad_settings_without_traceback_or_token(monkeypatch, capsys):
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+    monkeypatch.setenv("SHARD_COUNT", "lots")
+    assert main(["catalog", "stats"]) == 2
+    captured = capsys.readouterr()
+    assert (
+        captured.err
+        == "stackup: bad setting: SHARD_COUNT: Input should be a valid integer, unable to parse string as an integer\n"
+    )
+    assert TOKEN not in captured.out + captured.err
+
+
+def test_token_is_hidden_in_the_settings_repr(monkeypatch):
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+    settings = load_settings()
+    assert TOKEN not in repr(settings) and TOKEN not in str(settings.model_dump())
+
+
+def test_token_is_redacted_from_log_lines_and_tracebacks(caplog):
+    logger = logging.getLogger("stackup.test")
+    handler = caplog.handler
+    handler.addFilter(RedactSecrets([TOKEN]))
+    try:
+        logger.warning("connecting with %s", TOKEN)
+        try:
+            raise RuntimeError(f"login refused for {TOKEN}")
+        except RuntimeError:
+            logger.exception("failed")
+    finally:
+        handler.removeFilter(handler.filters[-1])
+    assert TOKEN not in caplog.text
+    assert "connecting with [redacted]" in caplog.text
+    assert "login refused for [redacted]" in caplog.text
+
+
+def test_configured_logging_never_prints_the_token(monkeypatch, capsys):
+    from bot.settings import configure_logging
+
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    try:
+        configure_logging(load_settings())
+        logging.getLogger("discord.http").error("request with Bot %s failed", TOKEN)
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+    err = capsys.readouterr().err
+    assert "request with Bot [redacted] failed" in err
+    assert TOKEN not in err
