@@ -1,0 +1,124 @@
+"""Votes as rows, with the targets' up/down counters changed in the same transaction.
+
+Race-safe without locks held across anything slow: the insert ignores a conflict on
+(target, member), a switch is a conditional UPDATE, a withdrawal a DELETE ... RETURNING, and
+counters move by relative UPDATEs. Two events for the same member never make two rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db.models import Decision, ProCon, Recommendation, Vote, VoteTarget
+from db.types import utcnow
+
+COUNTED_TARGETS = {
+    VoteTarget.PRO_CON: ProCon,
+    VoteTarget.RECOMMENDATION: Recommendation,
+    VoteTarget.DECISION: Decision,
+}
+
+
+@dataclass(frozen=True)
+class VoteChange:
+    """The member's vote before and after (None: no vote)."""
+
+    before: int | None
+    after: int | None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def _counter(kind: VoteTarget, value: int) -> str:
+    if value == 1:
+        return "up_count"
+    if kind is VoteTarget.DECISION:
+        raise ValueError("decisions take only up-votes")
+    return "down_count"
+
+
+async def _move_counter(
+    session: AsyncSession, kind: VoteTarget, target_id: int, value: int, step: int
+) -> None:
+    model = COUNTED_TARGETS[kind]
+    column = getattr(model, _counter(kind, value))
+    await session.exec(
+        update(model).where(model.id == target_id).values({column: column + step})  # type: ignore[attr-defined]
+    )
+
+
+async def cast_vote(
+    session: AsyncSession,
+    *,
+    kind: VoteTarget,
+    target_id: int,
+    member_id: int,
+    guild_id: int | None,
+    value: int,
+) -> VoteChange:
+    """Add or switch a member's vote; call inside the caller's transaction."""
+    if value not in (1, -1):
+        raise ValueError("a vote is +1 or -1")
+    _counter(kind, value)
+    now = utcnow()
+    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    inserted = await session.exec(
+        insert(Vote)
+        .values(
+            target_kind=kind.value,
+            target_id=target_id,
+            member_id=member_id,
+            guild_id=guild_id,
+            value=value,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["target_kind", "target_id", "member_id"])
+        .returning(Vote.id)
+    )
+    if inserted.first() is not None:
+        await _move_counter(session, kind, target_id, value, +1)
+        return VoteChange(None, value)
+
+    switched = await session.exec(
+        update(Vote)
+        .where(
+            Vote.target_kind == kind.value,
+            Vote.target_id == target_id,
+            Vote.member_id == member_id,
+            Vote.value != value,
+        )
+        .values(value=value, updated_at=now)
+        .returning(Vote.id)
+    )
+    if switched.first() is None:
+        return VoteChange(value, value)
+    await _move_counter(session, kind, target_id, -value, -1)
+    await _move_counter(session, kind, target_id, value, +1)
+    return VoteChange(-value, value)
+
+
+async def withdraw_vote(
+    session: AsyncSession, *, kind: VoteTarget, target_id: int, member_id: int
+) -> VoteChange:
+    removed = await session.exec(
+        delete(Vote)
+        .where(
+            Vote.target_kind == kind.value,
+            Vote.target_id == target_id,
+            Vote.member_id == member_id,
+        )
+        .returning(Vote.value)
+    )
+    before = removed.scalar_one_or_none()
+    if before is None:
+        return VoteChange(None, None)
+    await _move_counter(session, kind, target_id, before, -1)
+    return VoteChange(before, None)

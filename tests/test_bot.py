@@ -1,0 +1,141 @@
+"""The real bot under simcord: command sync, the error handler, autocomplete, restarts."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+import pytest
+from discord import app_commands
+from discord.ext import commands
+
+from bot.autocomplete import tool_choices
+from bot.bot import UNEXPECTED_ERROR, StackupBot
+from bot.errors import UnknownTool
+from bot.services.catalog import resolve_or_raise
+
+
+class Probe(commands.Cog):
+    """Commands that exist only in these tests, to drive the bot's shared machinery."""
+
+    def __init__(self, bot: StackupBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="pick")
+    async def pick(self, interaction: discord.Interaction, tool: str) -> None:
+        """Resolve a tool name."""
+        entry = resolve_or_raise(await self.bot.fresh_catalog_index(), tool)
+        await interaction.response.send_message(f"{entry.name} ({entry.slug})", ephemeral=True)
+
+    @pick.autocomplete("tool")
+    async def pick_tool(self, interaction: discord.Interaction, current: str):
+        return tool_choices(self.bot.catalog_index, current)
+
+    @app_commands.command(name="crash")
+    async def crash(self, interaction: discord.Interaction) -> None:
+        """Fail unexpectedly."""
+        raise RuntimeError("database exploded")
+
+    @app_commands.command(name="slow-crash")
+    async def slow_crash(self, interaction: discord.Interaction) -> None:
+        """Defer, then fail with a domain error."""
+        await interaction.response.defer(ephemeral=True)
+        raise UnknownTool("expresss", ["ExpressJS"])
+
+
+async def build_bot(settings, sessions) -> StackupBot:
+    bot = StackupBot(settings, sessions.kw["bind"], sessions)
+    await bot.add_cog(Probe(bot))
+    return bot
+
+
+@pytest.fixture
+async def simcord_bot(settings, sessions):
+    return await build_bot(settings, sessions)
+
+
+@pytest.fixture
+def world(simcord_env):
+    guild = simcord_env.create_guild()
+    channel = guild.create_text_channel("general")
+    member = guild.add_member(simcord_env.create_user("grace"))
+    return channel, member
+
+
+async def test_names_resolve_through_the_bot(simcord_env, world):
+    channel, member = world
+    result = await member.slash(channel, "pick", tool="Koa.js")
+    assert result.response.content == "Koa (koa)"
+
+
+async def test_unknown_tool_gets_an_ephemeral_answer_with_suggestions(simcord_env, world):
+    channel, member = world
+    result = await member.slash(channel, "pick", tool="sql")
+    assert result.ephemeral
+    assert result.response.content.startswith("No tool called “sql” in the catalog. Did you mean ")
+    assert isinstance(simcord_env.errors[-1].original, UnknownTool)
+
+
+async def test_user_text_in_errors_cannot_ping(simcord_env, world):
+    channel, member = world
+    result = await member.slash(channel, "pick", tool="@everyone")
+    assert "@everyone" in result.response.content
+    callback = [r for r in simcord_env.http_requests if r.path.endswith("/callback")][-1]
+    assert callback.json["data"]["allowed_mentions"] == {"parse": []}
+    simcord_env.errors  # noqa: B018 - the UnknownTool was expected
+
+
+async def test_domain_error_after_defer_becomes_an_ephemeral_followup(simcord_env, world):
+    channel, member = world
+    result = await member.slash(channel, "slow-crash")
+    # The follow-up replaces the "thinking…" message of the deferred reply.
+    assert result.ephemeral
+    assert result.response.content.startswith("No tool called “expresss”")
+    assert [r.json["type"] for r in simcord_env.http_requests if r.path.endswith("/callback")] == [
+        5
+    ]
+    simcord_env.errors  # noqa: B018
+
+
+async def test_unexpected_errors_are_logged_and_answered_politely(simcord_env, world, caplog):
+    channel, member = world
+    with caplog.at_level(logging.ERROR, logger="bot.bot"):
+        result = await member.slash(channel, "crash")
+    assert result.ephemeral
+    assert result.response.content == UNEXPECTED_ERROR
+    assert "database exploded" not in result.response.content
+    assert "command /crash failed" in caplog.text and "database exploded" in caplog.text
+    assert isinstance(simcord_env.errors[-1].original, RuntimeError)
+
+
+async def test_autocomplete_offers_catalog_tools(simcord_env, world):
+    channel, member = world
+    choices = await member.autocomplete(channel, "pick", "tool", "expr")
+    assert choices[0] == {"name": "ExpressJS", "value": "expressjs"}
+    assert len(await member.autocomplete(channel, "pick", "tool", "")) == 25
+
+
+async def test_commands_sync_once_and_not_again_after_a_restart(
+    simcord_env, world, settings, sessions
+):
+    channel, member = world
+    syncs = [
+        r for r in simcord_env.http_requests if r.method == "PUT" and r.path.endswith("/commands")
+    ]
+    assert len(syncs) == 1
+    assert {c["name"] for c in syncs[0].json} == {"stackup", "pick", "crash", "slow-crash"}
+
+    # A restart is a new process: a new bot on the same database.
+    await simcord_env.restart_bot(await build_bot(settings, sessions))
+    syncs = [
+        r for r in simcord_env.http_requests if r.method == "PUT" and r.path.endswith("/commands")
+    ]
+    assert len(syncs) == 1
+    result = await member.slash(channel, "stackup about")
+    assert result.response.embeds[0].title == "Stackup"
+
+
+async def test_default_intents_only(simcord_env):
+    intents = simcord_env.bot.intents
+    assert not (intents.message_content or intents.members or intents.presences)
+    assert intents.guild_reactions and intents.guilds
