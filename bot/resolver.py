@@ -11,7 +11,6 @@ so candidates come from a sorted prefix index and a trigram shortlist; only thos
 from __future__ import annotations
 
 import bisect
-import heapq
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -22,10 +21,13 @@ from rapidfuzz import fuzz, process, utils
 from rapidfuzz.distance import OSA
 
 AUTOCOMPLETE_LIMIT = 25
-SHORTLIST_SIZE = 600
+SHORTLIST_SIZE = 400
 PREFIX_CANDIDATES = 100
-# A trigram in more than this share of all labels says little; skipped while rarer ones exist.
-COMMON_TRIGRAM_SHARE = 0.05
+# Enough scored labels to fill 25 distinct tools even when some tools match by several aliases.
+RANKED_LABELS = 100
+# Posting lists are read rarest first until this many entries have been counted: common
+# trigrams ("ing", " co") say little and cost the most, rare ones (a typo's among them) are cheap.
+POSTING_BUDGET = 4_000
 
 MatchKind = Literal["exact", "normalized", "typo", "fuzzy"]
 
@@ -97,7 +99,7 @@ class CatalogIndex:
                     for variant in _variants(key):
                         self._variant.setdefault(variant, set()).add(tool_index)
         self._processed = [utils.default_process(label) for label in self.labels]
-        keys = [normalize(label) for label in self.labels]
+        keys = self._keys = [normalize(label) for label in self.labels]
         self._sorted_keys = sorted((key, index) for index, key in enumerate(keys) if key)
         self._sorted_only_keys = [key for key, _ in self._sorted_keys]
         postings: dict[str, list[int]] = {}
@@ -105,7 +107,6 @@ class CatalogIndex:
             for gram in _trigrams(key):
                 postings.setdefault(gram, []).append(index)
         self._postings = postings
-        self._common_limit = max(50, int(len(self.labels) * COMMON_TRIGRAM_SHARE))
         self._by_name = sorted(range(len(self.tools)), key=lambda i: self.tools[i].name.casefold())
         self._by_slug = {tool.slug: tool for tool in self.tools}
 
@@ -128,16 +129,19 @@ class CatalogIndex:
         return found
 
     def _trigram_candidates(self, key: str) -> list[int]:
-        lists = [self._postings[g] for g in _trigrams(key) if g in self._postings]
-        if not lists:
-            return []
-        rare = [p for p in lists if len(p) <= self._common_limit]
+        # Sorted by (length, trigram) so that ties in the shortlist break the same way every run.
+        grams = sorted((len(self._postings[g]), g) for g in _trigrams(key) if g in self._postings)
+        lists = [self._postings[g] for _, g in grams]
         counts: Counter[int] = Counter()
-        for posting in rare or lists:
+        read = 0
+        for number, posting in enumerate(lists):
+            if number >= 2 and read + len(posting) > POSTING_BUDGET:
+                break
             counts.update(posting)
+            read += len(posting)
         if len(counts) <= SHORTLIST_SIZE:
             return list(counts)
-        return [index for index, _ in heapq.nlargest(SHORTLIST_SIZE, counts.items(), key=_count)]
+        return [index for index, _ in counts.most_common(SHORTLIST_SIZE)]
 
     def candidates(self, query: str) -> list[int]:
         key = normalize(query)
@@ -155,13 +159,13 @@ class CatalogIndex:
             [self._processed[i] for i in label_indices],
             scorer=fuzz.WRatio,
             processor=None,
-            limit=None,
+            limit=RANKED_LABELS,
         )
         key = normalize(query)
         matches.sort(
             key=lambda match: (
                 -match[1],
-                not self._processed[label_indices[match[2]]].replace(" ", "").startswith(key),
+                not self._keys[label_indices[match[2]]].startswith(key),
                 len(self.labels[label_indices[match[2]]]),
             )
         )
@@ -241,7 +245,3 @@ class CatalogIndex:
             return Resolution(query, self.tools[best_index], "fuzzy")
         suggestions = tuple(self.tools[i] for i, (score, _) in ranked[:5] if score >= 60)
         return Resolution(query, None, None, suggestions)
-
-
-def _count(item: tuple[int, int]) -> int:
-    return item[1]

@@ -107,10 +107,11 @@ async def import_catalog(session_factory: SessionFactory, catalog: Catalog) -> I
                 changed_slugs.add(spec.slug)
         await session.flush()
 
+        existing = await _Existing.load(session)
         for located in catalog.tools:
             spec = located.spec
             tool = tools[spec.slug]
-            related_changed = await _sync_related(session, tool, located, tools)
+            related_changed = await _sync_related(session, tool, located, tools, existing)
             if related_changed and spec.slug not in changed_slugs:
                 tool.updated_at = now
                 changed_slugs.add(spec.slug)
@@ -120,22 +121,50 @@ async def import_catalog(session_factory: SessionFactory, catalog: Catalog) -> I
 
         if report.changed:
             await _bump_revision(session)
+        await session.flush()
     return report
 
 
+@dataclass
+class _Existing:
+    """Every tool's related rows, loaded in one query per table rather than one per tool."""
+
+    aliases: dict[int, list[ToolAlias]]
+    alternatives: dict[int, list[int]]
+    integrations: dict[int, set[int]]
+    stats: dict[int, list[ExternalStat]]
+    reasons: dict[int, list[ProCon]]
+
+    @classmethod
+    async def load(cls, session: AsyncSession) -> _Existing:
+        existing = cls({}, {}, {}, {}, {})
+        for alias in (await session.exec(select(ToolAlias))).scalars():
+            existing.aliases.setdefault(alias.tool_id, []).append(alias)
+        for link in (
+            await session.exec(select(ToolAlternative).order_by(ToolAlternative.position))
+        ).scalars():
+            existing.alternatives.setdefault(link.tool_id, []).append(link.alternative_id)
+        for link in (await session.exec(select(ToolIntegration))).scalars():
+            existing.integrations.setdefault(link.tool_id, set()).add(link.integrated_tool_id)
+        for stat in (await session.exec(select(ExternalStat))).scalars():
+            existing.stats.setdefault(stat.tool_id, []).append(stat)
+        for reason in (await session.exec(select(ProCon))).scalars():
+            existing.reasons.setdefault(reason.tool_id, []).append(reason)
+        return existing
+
+
 async def _sync_related(
-    session: AsyncSession, tool: Tool, located: LocatedTool, tools: dict[str, Tool]
+    session: AsyncSession,
+    tool: Tool,
+    located: LocatedTool,
+    tools: dict[str, Tool],
+    existing: _Existing,
 ) -> bool:
     spec = located.spec
     changed = False
 
     wanted_aliases = list(dict.fromkeys(spec.aliases))
-    current_aliases = {
-        a.alias: a
-        for a in (
-            await session.exec(select(ToolAlias).where(ToolAlias.tool_id == tool.id))
-        ).scalars()
-    }
+    current_aliases = {a.alias: a for a in existing.aliases.get(tool.id, [])}
     for alias, row in current_aliases.items():
         if alias not in wanted_aliases:
             await session.delete(row)
@@ -146,16 +175,7 @@ async def _sync_related(
             changed = True
 
     wanted_alternatives = [tools[slug].id for slug in dict.fromkeys(spec.alternatives)]
-    current_alternatives = [
-        row.alternative_id
-        for row in (
-            await session.exec(
-                select(ToolAlternative)
-                .where(ToolAlternative.tool_id == tool.id)
-                .order_by(ToolAlternative.position)
-            )
-        ).scalars()
-    ]
+    current_alternatives = existing.alternatives.get(tool.id, [])
     if current_alternatives != wanted_alternatives:
         await session.exec(delete(ToolAlternative).where(ToolAlternative.tool_id == tool.id))
         session.add_all(
@@ -165,13 +185,7 @@ async def _sync_related(
         changed = True
 
     wanted_integrations = {tools[slug].id for slug in spec.integrations}
-    current_integrations = set(
-        (
-            await session.exec(
-                select(ToolIntegration.integrated_tool_id).where(ToolIntegration.tool_id == tool.id)
-            )
-        ).scalars()
-    )
+    current_integrations = existing.integrations.get(tool.id, set())
     if current_integrations != wanted_integrations:
         await session.exec(delete(ToolIntegration).where(ToolIntegration.tool_id == tool.id))
         session.add_all(
@@ -180,12 +194,7 @@ async def _sync_related(
         )
         changed = True
 
-    stats = {
-        (s.source, s.metric): s
-        for s in (
-            await session.exec(select(ExternalStat).where(ExternalStat.tool_id == tool.id))
-        ).scalars()
-    }
+    stats = {(s.source, s.metric): s for s in existing.stats.get(tool.id, [])}
     for stat in spec.stats:
         source = located.sources[stat.source]
         values = {"value": stat.value, "as_of": source.as_of, "source_url": source.url}
@@ -200,10 +209,7 @@ async def _sync_related(
                 setattr(row, key, value)
             changed = True
 
-    reasons = {
-        (r.kind, r.text): r
-        for r in (await session.exec(select(ProCon).where(ProCon.tool_id == tool.id))).scalars()
-    }
+    reasons = {(r.kind, r.text): r for r in existing.reasons.get(tool.id, [])}
     for kind, items in ((ReasonKind.PRO, spec.pros), (ReasonKind.CON, spec.cons)):
         for item in items:
             source = located.sources[item.source] if item.source else None
@@ -220,7 +226,6 @@ async def _sync_related(
                 for key, value in values.items():
                     setattr(row, key, value)
                 changed = True
-    await session.flush()
     return changed
 
 

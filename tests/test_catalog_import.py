@@ -173,10 +173,10 @@ async def test_a_failure_midway_rolls_back_the_whole_import(sessions, tmp_path, 
     catalog.tools.extend(load_catalog([new_file]).tools)
     original = catalog_import._sync_related
 
-    async def fail_on_second_new_tool(session, tool, located, tools):
+    async def fail_on_second_new_tool(session, tool, located, tools, existing):
         if located.spec.slug == "new-two":
             raise RuntimeError("disk full")
-        return await original(session, tool, located, tools)
+        return await original(session, tool, located, tools, existing)
 
     monkeypatch.setattr(catalog_import, "_sync_related", fail_on_second_new_tool)
     with pytest.raises(RuntimeError, match="disk full"):
