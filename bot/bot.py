@@ -87,7 +87,12 @@ async def send_ephemeral(interaction: discord.Interaction, message: str) -> None
 
 class StackupBot(commands.AutoShardedBot):
     def __init__(
-        self, settings: Settings, engine: AsyncEngine, session_factory: SessionFactory
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        session_factory: SessionFactory,
+        *,
+        index_freshness_seconds: float = INDEX_FRESHNESS_SECONDS,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -107,6 +112,7 @@ class StackupBot(commands.AutoShardedBot):
         self.catalog = CatalogService(session_factory)
         self.meta = MetaService(session_factory)
         self.catalog_index = CatalogIndex([])
+        self._index_freshness = index_freshness_seconds
         self._index_checked_at = 0.0
 
     async def setup_hook(self) -> None:
@@ -128,7 +134,7 @@ class StackupBot(commands.AutoShardedBot):
 
     async def fresh_catalog_index(self) -> CatalogIndex:
         """The index, rebuilt first if another process (an import) changed the catalog."""
-        if time.monotonic() - self._index_checked_at >= INDEX_FRESHNESS_SECONDS:
+        if time.monotonic() - self._index_checked_at >= self._index_freshness:
             self._index_checked_at = time.monotonic()
             if await self.catalog.revision() != self.catalog_index.revision:
                 await self.refresh_catalog_index()

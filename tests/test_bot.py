@@ -139,3 +139,43 @@ async def test_default_intents_only(simcord_env):
     intents = simcord_env.bot.intents
     assert not (intents.message_content or intents.members or intents.presences)
     assert intents.guild_reactions and intents.guilds
+
+
+async def test_a_changed_command_tree_is_synced_again(simcord_env, world, settings, sessions):
+    plain = StackupBot(settings, sessions.kw["bind"], sessions)
+    await simcord_env.restart_bot(plain)
+    syncs = [
+        r for r in simcord_env.http_requests if r.method == "PUT" and r.path.endswith("/commands")
+    ]
+    assert len(syncs) == 2
+    assert {c["name"] for c in syncs[-1].json} == {"stackup"}
+
+
+async def test_a_catalog_import_elsewhere_reaches_the_running_bot(
+    simcord_env, world, settings, sessions, tmp_path
+):
+    from db.catalog_format import load_catalog
+    from db.catalog_import import import_catalog
+
+    fresh = StackupBot(settings, sessions.kw["bind"], sessions, index_freshness_seconds=0)
+    await fresh.add_cog(Probe(fresh))
+    await simcord_env.restart_bot(fresh)
+    channel, member = world
+    result = await member.slash(channel, "pick", tool="Bottle")
+    assert result.response.content.startswith("No tool called “Bottle”")
+    simcord_env.errors  # noqa: B018 - expected UnknownTool
+
+    extra = tmp_path / "bottle.yaml"
+    extra.write_text(
+        "tools:\n"
+        "  - slug: bottle\n"
+        "    name: Bottle\n"
+        "    description: A fast and simple micro-framework for Python web applications.\n"
+        "    category: Application & Data > Microframeworks\n"
+    )
+    await import_catalog(sessions, load_catalog([extra]))
+
+    result = await member.slash(channel, "pick", tool="Bottle")
+    assert result.response.content == "Bottle (bottle)"
+    choices = await member.autocomplete(channel, "pick", "tool", "bottl")
+    assert choices[0] == {"name": "Bottle", "value": "bottle"}
