@@ -61,6 +61,7 @@ async def _import(settings: Settings, paths: Sequence[Path]) -> str:
 
 
 async def _run(settings: Settings) -> int:
+    import aiohttp
     import discord
 
     from bot.bot import StackupBot
@@ -84,6 +85,7 @@ async def _run(settings: Settings) -> int:
             return EXIT_USAGE
         apply_endpoints(settings)
         async with StackupBot(settings, engine, sessions) as bot:
+            _close_on_signals(bot)
             try:
                 await bot.start(settings.discord_token.get_secret_value())
             except discord.LoginFailure:
@@ -92,9 +94,28 @@ async def _run(settings: Settings) -> int:
             except discord.PrivilegedIntentsRequired:
                 print("Discord refused the gateway intents.", file=sys.stderr)
                 return EXIT_USAGE
+            except (aiohttp.ClientConnectionError, OSError) as exc:
+                print(
+                    f"stackup: cannot reach Discord at {settings.discord_api_base_url} "
+                    f"or {settings.discord_gateway_url}: {exc}",
+                    file=sys.stderr,
+                )
+                return 1
         return 0
     finally:
         await engine.dispose()
+
+
+def _close_on_signals(bot: object) -> None:
+    """SIGTERM (docker stop, systemd) and SIGINT close the gateway and the pool cleanly."""
+    import contextlib
+    import signal
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        # Not available on every platform or outside the main thread.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))  # type: ignore[attr-defined]
 
 
 async def _export(settings: Settings) -> str:

@@ -122,3 +122,18 @@ def test_export_round_trips_through_import(database, tmp_path, monkeypatch, caps
     capsys.readouterr()
     main(["catalog", "stats"])
     assert capsys.readouterr().out == original_stats
+
+
+def test_unreachable_discord_gets_one_line_and_no_token(database, monkeypatch, capsys):
+    import discord.http
+
+    token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.not-a-real-token-but-secret"
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    monkeypatch.setenv("DISCORD_TOKEN", token)
+    # Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+    monkeypatch.setenv("DISCORD_API_BASE_URL", "http://127.0.0.1:9/api/v10")
+    assert main(["run"]) == 1
+    captured = capsys.readouterr()
+    assert "stackup: cannot reach Discord at http://127.0.0.1:9/api/v10" in captured.err
+    assert "Traceback" not in captured.err
+    assert token not in captured.out + captured.err
