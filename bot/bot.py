@@ -15,6 +15,7 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import cogs
+from bot.endpoints import route_gateway
 from bot.errors import StackupError
 from bot.resolver import CatalogIndex
 from bot.services.catalog import About, CatalogService
@@ -106,6 +107,7 @@ class StackupBot(commands.AutoShardedBot):
             tree_cls=StackupTree,
             max_messages=1000,
         )
+        route_gateway(self.http, settings)
         self.settings = settings
         self.engine = engine
         self.sessions = session_factory

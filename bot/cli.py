@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from db.engine import SessionFactory
 
 log = logging.getLogger("stackup")
 
@@ -33,111 +42,53 @@ def _prepare_sqlite_folder(settings: Settings) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
 
 
-async def _migrate(settings: Settings, revision: str) -> None:
-    from db import migrate
-    from db.engine import create_engine
+@asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[tuple[AsyncEngine, SessionFactory]]:
+    from db.engine import create_engine, create_session_factory
 
     engine = create_engine(settings.database_url)
     try:
-        await migrate.upgrade(engine, revision)
-        log.info("database at revision %s", await migrate.current_revision(engine))
+        yield engine, create_session_factory(engine)
     finally:
         await engine.dispose()
+
+
+async def _migrate(settings: Settings, revision: str) -> str:
+    from db import migrate
+
+    async with _database(settings) as (engine, _sessions):
+        await migrate.upgrade(engine, revision)
+        return f"database at revision {await migrate.current_revision(engine)}"
 
 
 async def _import(settings: Settings, paths: Sequence[Path]) -> str:
+    from db.bootstrap import require_migrated
     from db.catalog_format import load_catalog
     from db.catalog_import import import_catalog, known_slugs
-    from db.engine import create_engine, create_session_factory
 
-    engine = create_engine(settings.database_url)
-    try:
-        sessions = create_session_factory(engine)
+    async with _database(settings) as (engine, sessions):
+        await require_migrated(engine)
         catalog = load_catalog(paths, known_slugs=await known_slugs(sessions))
         report = await import_catalog(sessions, catalog)
-    finally:
-        await engine.dispose()
     return f"imported {len(catalog.tools)} tools: {report.summary()}"
 
 
-async def _run(settings: Settings) -> int:
-    import aiohttp
-    import discord
-
-    from bot.bot import StackupBot
-    from bot.endpoints import apply_endpoints
-    from db import migrate
-    from db.catalog_format import SHIPPED_CATALOG_DIR, load_catalog
-    from db.catalog_import import count_tools, import_catalog
-    from db.engine import create_engine, create_session_factory
-
-    engine = create_engine(settings.database_url)
-    sessions = create_session_factory(engine)
-    try:
-        await migrate.upgrade(engine)
-        tools = await count_tools(sessions)
-        if tools == 0:
-            report = await import_catalog(sessions, load_catalog([SHIPPED_CATALOG_DIR]))
-            log.info("loaded the shipped catalog: %s", report.summary())
-            tools = await count_tools(sessions)
-        if settings.discord_token is None:
-            print(NO_TOKEN_HELP.format(database=settings.redacted_database_url, tools=tools))
-            return EXIT_USAGE
-        apply_endpoints(settings)
-        async with StackupBot(settings, engine, sessions) as bot:
-            _close_on_signals(bot)
-            try:
-                await bot.start(settings.discord_token.get_secret_value())
-            except discord.LoginFailure:
-                print("DISCORD_TOKEN was refused by Discord: check the token.", file=sys.stderr)
-                return EXIT_USAGE
-            except discord.PrivilegedIntentsRequired:
-                print("Discord refused the gateway intents.", file=sys.stderr)
-                return EXIT_USAGE
-            except (aiohttp.ClientConnectionError, OSError) as exc:
-                print(
-                    f"stackup: cannot reach Discord at {settings.discord_api_base_url} "
-                    f"or {settings.discord_gateway_url}: {exc}",
-                    file=sys.stderr,
-                )
-                return 1
-        return 0
-    finally:
-        await engine.dispose()
-
-
-def _close_on_signals(bot: object) -> None:
-    """SIGTERM (docker stop, systemd) and SIGINT close the gateway and the pool cleanly."""
-    import contextlib
-    import signal
-
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        # Not available on every platform or outside the main thread.
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))  # type: ignore[attr-defined]
-
-
 async def _export(settings: Settings) -> str:
+    from db.bootstrap import require_migrated
     from db.catalog_import import export_catalog
-    from db.engine import create_engine, create_session_factory
 
-    engine = create_engine(settings.database_url)
-    try:
-        return await export_catalog(create_session_factory(engine))
-    finally:
-        await engine.dispose()
+    async with _database(settings) as (engine, sessions):
+        await require_migrated(engine)
+        return await export_catalog(sessions)
 
 
 async def _stats(settings: Settings) -> str:
+    from db.bootstrap import require_migrated
     from db.catalog_import import catalog_stats
-    from db.engine import create_engine, create_session_factory
 
-    engine = create_engine(settings.database_url)
-    try:
-        stats = await catalog_stats(create_session_factory(engine))
-    finally:
-        await engine.dispose()
+    async with _database(settings) as (engine, sessions):
+        await require_migrated(engine)
+        stats = await catalog_stats(sessions)
     lines = [
         f"tools:          {stats.tools}",
         f"categories:     {stats.categories}",
@@ -149,6 +100,65 @@ async def _stats(settings: Settings) -> str:
     ]
     lines += [f"  {name}: {count}" for name, count in stats.tools_by_top_category.items()]
     return "\n".join(lines)
+
+
+async def _run(settings: Settings) -> int:
+    import aiohttp
+    import discord
+
+    from bot.bot import StackupBot
+    from bot.endpoints import apply_endpoints
+    from db.bootstrap import prepare_database
+    from db.catalog_import import count_tools
+
+    async with _database(settings) as (engine, sessions):
+        report = await prepare_database(engine, sessions)
+        if report is not None:
+            log.info("loaded the shipped catalog: %s", report.summary())
+        if settings.discord_token is None:
+            tools = await count_tools(sessions)
+            print(NO_TOKEN_HELP.format(database=settings.redacted_database_url, tools=tools))
+            return EXIT_USAGE
+        apply_endpoints(settings)
+        async with StackupBot(settings, engine, sessions) as bot:
+            try:
+                await bot.login(settings.discord_token.get_secret_value())
+            except discord.LoginFailure:
+                print(
+                    "stackup: DISCORD_TOKEN was refused by Discord: check the token.",
+                    file=sys.stderr,
+                )
+                return EXIT_USAGE
+            except aiohttp.ClientConnectionError as exc:
+                print(
+                    f"stackup: cannot reach Discord at {settings.discord_api_base_url}: {exc}",
+                    file=sys.stderr,
+                )
+                return 1
+            stop = _close_on_signals(bot)
+            try:
+                await bot.connect()
+            except discord.PrivilegedIntentsRequired:
+                print("stackup: Discord refused the gateway intents.", file=sys.stderr)
+                return EXIT_USAGE
+            finally:
+                stop.clear()
+        return 0
+
+
+def _close_on_signals(bot: object) -> set[asyncio.Task[None]]:
+    """SIGTERM (docker stop, systemd) and SIGINT close the gateway and the pool cleanly."""
+    closing: set[asyncio.Task[None]] = set()
+    loop = asyncio.get_running_loop()
+
+    def close() -> None:
+        closing.add(asyncio.ensure_future(bot.close()))  # type: ignore[attr-defined]
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        # Not available on every platform or outside the main thread.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, close)
+    return closing
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -206,31 +216,52 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"stackup: bad setting: {line}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(settings)
-    _prepare_sqlite_folder(settings)
 
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from db.bootstrap import NotMigrated
     from db.catalog_format import CatalogError
 
     try:
+        _prepare_sqlite_folder(settings)
         if args.command == "run":
             return asyncio.run(_run(settings))
         if args.command == "db":
-            asyncio.run(_migrate(settings, args.revision))
-            return 0
-        if args.catalog_command == "import":
+            print(asyncio.run(_migrate(settings, args.revision)))
+        elif args.catalog_command == "import":
             print(asyncio.run(_import(settings, args.files)))
-            return 0
-        if args.catalog_command == "export":
+        elif args.catalog_command == "export":
             text = asyncio.run(_export(settings))
             if args.file:
                 args.file.write_text(text, encoding="utf-8")
             else:
                 sys.stdout.write(text)
-            return 0
-        print(asyncio.run(_stats(settings)))
+        else:
+            print(asyncio.run(_stats(settings)))
         return 0
     except CatalogError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        return 1
+    except NotMigrated:
+        print(
+            f"stackup: the database at {settings.redacted_database_url} is not at the newest "
+            "revision: run `stackup db upgrade` first.",
+            file=sys.stderr,
+        )
+        return 1
+    except CommandError as exc:
+        print(f"stackup: migration failed: {exc}", file=sys.stderr)
+        return 1
+    except (SQLAlchemyError, OSError) as exc:
+        log.debug("database or file error", exc_info=True)
+        reason = getattr(exc, "orig", None) or exc
+        print(
+            f"stackup: {reason.__class__.__name__}: {reason} "
+            f"(database: {settings.redacted_database_url})",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         return 130

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/stackup.db"
@@ -26,7 +26,12 @@ class Settings(BaseSettings):
     """Every setting Stackup reads; the README lists them with their defaults."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        # `SHARD_COUNT=` in a .env means "not set", not "invalid".
+        env_ignore_empty=True,
     )
 
     discord_token: SecretStr | None = None
@@ -76,9 +81,17 @@ class Settings(BaseSettings):
             ("sqlite://", "sqlite+aiosqlite://"),
         ):
             if value.startswith(prefix):
-                return replacement + value[len(prefix) :]
+                value = replacement + value[len(prefix) :]
+                break
         if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
             raise ValueError("use a sqlite:/// or postgresql:// URL")
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value).port  # noqa: B018 - parsing the port is what can fail
+        except (ArgumentError, ValueError):
+            raise ValueError("is not a valid database URL") from None
         return value
 
     @field_validator("discord_api_base_url", "discord_gateway_url")
@@ -100,13 +113,14 @@ class Settings(BaseSettings):
             raise ValueError("must start with ws:// or wss://")
         return value
 
-    def model_post_init(self, __context: object) -> None:
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
         if self.shard_ids is not None:
             if self.shard_count is None:
                 raise ValueError("SHARD_IDS needs SHARD_COUNT")
-            bad = [shard for shard in self.shard_ids if not 0 <= shard < self.shard_count]
-            if bad:
+            if any(not 0 <= shard < self.shard_count for shard in self.shard_ids):
                 raise ValueError(f"SHARD_IDS must be between 0 and {self.shard_count - 1}")
+        return self
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -135,13 +149,11 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            variable = "_".join(str(step) for step in error["loc"]).upper() or "SETTINGS"
             message = error["msg"].removeprefix("Value error, ")
-            lines.append(f"{variable}: {message}")
+            variable = "_".join(str(step) for step in error["loc"]).upper()
+            # A cross-field check has no location; its message starts with the variable.
+            lines.append(f"{variable}: {message}" if variable else message)
         raise SettingsError("\n".join(lines)) from None
-    except ValueError as exc:
-        # Cross-field checks in model_post_init arrive here unwrapped in some versions.
-        raise SettingsError(str(exc)) from None
 
 
 class RedactSecrets(logging.Filter):

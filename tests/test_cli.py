@@ -137,3 +137,35 @@ def test_unreachable_discord_gets_one_line_and_no_token(database, monkeypatch, c
     assert "stackup: cannot reach Discord at http://127.0.0.1:9/api/v10" in captured.err
     assert "Traceback" not in captured.err
     assert token not in captured.out + captured.err
+
+
+def test_catalog_commands_on_an_unmigrated_database_say_what_to_run(database, capsys):
+    for argv in (["catalog", "stats"], ["catalog", "export"], ["catalog", "import", "x.yaml"]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert "is not at the newest revision: run `stackup db upgrade` first." in err
+        assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "url", "expected"),
+    [
+        (["db", "upgrade"], "postgresql://stackup:s3cret@127.0.0.1:9/stackup", "stackup: "),
+        (["db", "upgrade", "nope"], None, "stackup: migration failed: "),
+    ],
+)
+def test_database_failures_get_one_line(database, monkeypatch, capsys, argv, url, expected):
+    if url:
+        monkeypatch.setenv("DATABASE_URL", url)
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(expected)
+    assert "s3cret" not in err[0]
+
+
+def test_export_to_an_unwritable_place_gets_one_line(database, tmp_path, capsys):
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    assert main(["catalog", "export", str(tmp_path / "missing" / "dir" / "out.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("stackup: FileNotFoundError: ") and "Traceback" not in err

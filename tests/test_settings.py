@@ -83,6 +83,11 @@ def test_plain_sqlite_url_gets_the_async_driver(monkeypatch):
         ("OWNER_IDS", "12,abc", "OWNER_IDS"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL: Input should be"),
         ("DATABASE_URL", "mysql://x/y", "DATABASE_URL: use a sqlite:/// or postgresql:// URL"),
+        (
+            "DATABASE_URL",
+            "postgresql://u:p@h:notaport/db",
+            "DATABASE_URL: is not a valid database URL",
+        ),
         ("DISCORD_GATEWAY_URL", "http://x", "DISCORD_GATEWAY_URL: must start with ws:// or wss://"),
         ("DEV_GUILD_ID", "-5", "DEV_GUILD_ID: Input should be greater than 0"),
     ],
@@ -99,8 +104,23 @@ def test_a_bad_value_gets_one_line_naming_the_variable(monkeypatch, variable, va
 def test_shard_ids_must_fit_the_shard_count(monkeypatch):
     monkeypatch.setenv("SHARD_COUNT", "2")
     monkeypatch.setenv("SHARD_IDS", "1,2")
-    with pytest.raises(SettingsError, match="SHARD_IDS must be between 0 and 1"):
+    with pytest.raises(SettingsError) as caught:
         load_settings()
+    assert str(caught.value) == "SHARD_IDS must be between 0 and 1"
+    monkeypatch.delenv("SHARD_COUNT")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert str(caught.value) == "SHARD_IDS needs SHARD_COUNT"
+
+
+def test_blank_values_in_dotenv_mean_unset(tmp_path):
+    (tmp_path / ".env").write_text(
+        "DISCORD_TOKEN=\nOWNER_IDS=\nSHARD_COUNT=\nSHARD_IDS=\nDEV_GUILD_ID=\nLOG_LEVEL=\n"
+    )
+    settings = load_settings()
+    assert settings.discord_token is None and settings.owner_ids == frozenset()
+    assert settings.shard_count is None and settings.dev_guild_id is None
+    assert settings.log_level == "INFO"
 
 
 def test_cli_reports_bad_settings_without_traceback_or_token(monkeypatch, capsys):
