@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -29,6 +31,7 @@ INDEX_FRESHNESS_SECONDS = 30.0
 UNEXPECTED_ERROR = "Something went wrong on Stackup's side. It has been logged; please try again."
 
 
+@functools.cache
 def stackup_version() -> str:
     try:
         return importlib.metadata.version("stackup")
@@ -73,15 +76,24 @@ class StackupTree(app_commands.CommandTree["StackupBot"]):
 
 
 async def send_ephemeral(interaction: discord.Interaction, message: str) -> None:
+    """Tell only the member who acted, whatever state the interaction's response is in."""
+    no_pings = discord.AllowedMentions.none()
     try:
-        if interaction.response.is_done():
-            await interaction.followup.send(
-                message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-            )
-        else:
+        if not interaction.response.is_done():
             await interaction.response.send_message(
-                message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+                message, ephemeral=True, allowed_mentions=no_pings
             )
+            return
+        if interaction.response.type is discord.InteractionResponseType.deferred_channel_message:
+            # A deferred reply's "thinking…" message decides the visibility of what replaces it.
+            original = await interaction.original_response()
+            if original.flags.loading:
+                if not original.flags.ephemeral:
+                    # Cogs check input before deferring publicly, so this should not happen.
+                    log.warning("error shown publicly after a public deferral: %s", message)
+                await interaction.edit_original_response(content=message, allowed_mentions=no_pings)
+                return
+        await interaction.followup.send(message, ephemeral=True, allowed_mentions=no_pings)
     except discord.HTTPException:
         log.warning("could not tell the member about an error", exc_info=True)
 
@@ -116,11 +128,13 @@ class StackupBot(commands.AutoShardedBot):
         self.catalog_index = CatalogIndex([])
         self._index_freshness = index_freshness_seconds
         self._index_checked_at = 0.0
+        self._index_refresh: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         await self.refresh_catalog_index()
         for module in pkgutil.iter_modules(cogs.__path__):
-            await self.load_extension(f"cogs.{module.name}")
+            if not module.name.startswith("_"):  # _helpers are not cogs
+                await self.load_extension(f"cogs.{module.name}")
         await self.sync_commands_if_changed()
 
     async def refresh_catalog_index(self) -> CatalogIndex:
@@ -135,12 +149,32 @@ class StackupBot(commands.AutoShardedBot):
         return self.catalog_index
 
     async def fresh_catalog_index(self) -> CatalogIndex:
-        """The index, rebuilt first if another process (an import) changed the catalog."""
-        if time.monotonic() - self._index_checked_at >= self._index_freshness:
-            self._index_checked_at = time.monotonic()
-            if await self.catalog.revision() != self.catalog_index.revision:
-                await self.refresh_catalog_index()
+        """For commands: the index, rebuilt first if another process (an import) changed the
+        catalog. Costs one small query at most every `index_freshness_seconds`."""
+        if self._index_is_due():
+            await self._refresh_if_changed()
         return self.catalog_index
+
+    def catalog_index_now(self) -> CatalogIndex:
+        """For autocomplete, which cannot wait: the index as it is; if it is due for a check,
+        the check runs in the background and the next keystroke sees its result."""
+        if self._index_is_due() and self._index_refresh is None:
+            self._index_refresh = asyncio.create_task(self._refresh_if_changed())
+            self._index_refresh.add_done_callback(self._index_refresh_done)
+        return self.catalog_index
+
+    def _index_is_due(self) -> bool:
+        return time.monotonic() - self._index_checked_at >= self._index_freshness
+
+    def _index_refresh_done(self, task: asyncio.Task[None]) -> None:
+        self._index_refresh = None
+        if not task.cancelled() and task.exception() is not None:
+            log.error("catalog index refresh failed", exc_info=task.exception())
+
+    async def _refresh_if_changed(self) -> None:
+        self._index_checked_at = time.monotonic()
+        if await self.catalog.revision() != self.catalog_index.revision:
+            await self.refresh_catalog_index()
 
     def _command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict]:
         commands_ = self.tree.get_commands(guild=guild)
@@ -163,7 +197,12 @@ class StackupBot(commands.AutoShardedBot):
         if await self.meta.get(key) == digest:
             log.info("application commands unchanged; not syncing")
             return
-        synced = await self.tree.sync(guild=guild)
+        try:
+            synced = await self.tree.sync(guild=guild)
+        except discord.HTTPException as exc:
+            # Commands keep their last synced form; the next start tries again.
+            log.error("could not sync application commands (%s): %s", scope, exc)
+            return
         await self.meta.set(key, digest)
         log.info("synced %d application commands (%s)", len(synced), scope)
 

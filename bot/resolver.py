@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -87,26 +87,26 @@ class CatalogIndex:
         self.label_tool = []
         self._exact: dict[str, set[int]] = {}
         self._normalized: dict[str, set[int]] = {}
+        # "koa" <-> "koajs": each label is also filed under its variant spellings.
         self._variant: dict[str, set[int]] = {}
+        self._keys: list[str] = []
+        self._postings: dict[str, list[int]] = {}
         for tool_index, tool in enumerate(self.tools):
             for label in dict.fromkeys((tool.name, *tool.aliases)):
+                label_index = len(self.labels)
+                key = normalize(label)
                 self.labels.append(label)
                 self.label_tool.append(tool_index)
+                self._keys.append(key)
                 self._exact.setdefault(label.strip(), set()).add(tool_index)
-                key = normalize(label)
                 if key:
                     self._normalized.setdefault(key, set()).add(tool_index)
                     for variant in _variants(key):
                         self._variant.setdefault(variant, set()).add(tool_index)
+                for gram in _trigrams(key):
+                    self._postings.setdefault(gram, []).append(label_index)
         self._processed = [utils.default_process(label) for label in self.labels]
-        keys = self._keys = [normalize(label) for label in self.labels]
-        self._sorted_keys = sorted((key, index) for index, key in enumerate(keys) if key)
-        self._sorted_only_keys = [key for key, _ in self._sorted_keys]
-        postings: dict[str, list[int]] = {}
-        for index, key in enumerate(keys):
-            for gram in _trigrams(key):
-                postings.setdefault(gram, []).append(index)
-        self._postings = postings
+        self._sorted_keys = sorted((key, index) for index, key in enumerate(self._keys) if key)
         self._by_name = sorted(range(len(self.tools)), key=lambda i: self.tools[i].name.casefold())
         self._by_slug = {tool.slug: tool for tool in self.tools}
 
@@ -119,7 +119,7 @@ class CatalogIndex:
     # ------------------------------------------------------------------ candidates
 
     def _prefix_candidates(self, key: str) -> list[int]:
-        start = bisect.bisect_left(self._sorted_only_keys, key)
+        start = bisect.bisect_left(self._sorted_keys, key, key=_first)
         found: list[int] = []
         for position in range(start, min(start + PREFIX_CANDIDATES, len(self._sorted_keys))):
             other, label_index = self._sorted_keys[position]
@@ -201,10 +201,7 @@ class CatalogIndex:
         for how, hits in (
             ("exact", self._exact.get(text)),
             ("normalized", self._normalized.get(key)),
-            (
-                "normalized",
-                self._union(self._variant.get(key), *map(self._normalized.get, _variants(key))),
-            ),
+            ("normalized", self._variant.get(key)),
         ):
             if hits:
                 if len(hits) == 1:
@@ -212,13 +209,6 @@ class CatalogIndex:
                 ranked = sorted(hits, key=lambda i: self.tools[i].name.casefold())
                 return Resolution(query, None, None, tuple(self.tools[i] for i in ranked))
         return self._resolve_fuzzy(query, key)
-
-    @staticmethod
-    def _union(*sets: Iterable[int] | None) -> set[int]:
-        merged: set[int] = set()
-        for hits in sets:
-            merged.update(hits or ())
-        return merged
 
     def _resolve_fuzzy(self, query: str, key: str) -> Resolution:
         best_by_tool: dict[int, tuple[float, int]] = {}
@@ -245,3 +235,7 @@ class CatalogIndex:
             return Resolution(query, self.tools[best_index], "fuzzy")
         suggestions = tuple(self.tools[i] for i, (score, _) in ranked[:5] if score >= 60)
         return Resolution(query, None, None, suggestions)
+
+
+def _first(item: tuple[str, int]) -> str:
+    return item[0]

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 import yaml
-from sqlalchemy import delete, func, select
+from sqlalchemy import Integer, Text, cast, delete, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.catalog_format import CATEGORY_SEPARATOR, Catalog, LocatedTool
@@ -230,11 +230,14 @@ async def _sync_related(
 
 
 async def _bump_revision(session: AsyncSession) -> None:
-    meta = await session.get(AppMeta, CATALOG_REVISION_KEY)
-    if meta is None:
+    """One atomic UPDATE, so two imports committing together both count."""
+    bumped = await session.exec(
+        update(AppMeta)
+        .where(AppMeta.key == CATALOG_REVISION_KEY)
+        .values(value=cast(cast(AppMeta.value, Integer) + 1, Text))
+    )
+    if bumped.rowcount == 0:
         session.add(AppMeta(key=CATALOG_REVISION_KEY, value="1"))
-    else:
-        meta.value = str(int(meta.value) + 1)
 
 
 async def catalog_revision(session_factory: SessionFactory) -> int:

@@ -24,6 +24,10 @@ COUNTED_TARGETS = {
 }
 
 
+class UnknownVoteTarget(LookupError):
+    pass
+
+
 @dataclass(frozen=True)
 class VoteChange:
     """The member's vote before and after (None: no vote)."""
@@ -49,9 +53,12 @@ async def _move_counter(
 ) -> None:
     model = COUNTED_TARGETS[kind]
     column = getattr(model, _counter(kind, value))
-    await session.exec(
+    moved = await session.exec(
         update(model).where(model.id == target_id).values({column: column + step})  # type: ignore[attr-defined]
     )
+    if moved.rowcount != 1:
+        # The caller's transaction rolls back, so no vote row is left without its target.
+        raise UnknownVoteTarget(f"no {kind.value} with id {target_id}")
 
 
 async def cast_vote(

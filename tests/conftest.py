@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from simcord.env import Env
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bot import StackupBot
 from bot.settings import Settings
@@ -70,8 +71,12 @@ async def sessions(settings: Settings) -> AsyncIterator[SessionFactory]:
 
 
 @pytest.fixture
-def simcord_bot(settings: Settings, sessions: SessionFactory) -> StackupBot:
-    engine = sessions.kw["bind"]
+def engine(sessions: SessionFactory) -> AsyncEngine:
+    return sessions.kw["bind"]
+
+
+@pytest.fixture
+def simcord_bot(settings: Settings, engine: AsyncEngine, sessions: SessionFactory) -> StackupBot:
     return StackupBot(settings, engine, sessions)
 
 

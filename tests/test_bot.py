@@ -29,29 +29,35 @@ class Probe(commands.Cog):
 
     @pick.autocomplete("tool")
     async def pick_tool(self, interaction: discord.Interaction, current: str):
-        return tool_choices(self.bot.catalog_index, current)
+        return tool_choices(self.bot.catalog_index_now(), current)
 
     @app_commands.command(name="crash")
     async def crash(self, interaction: discord.Interaction) -> None:
         """Fail unexpectedly."""
         raise RuntimeError("database exploded")
 
+    @app_commands.command(name="reply-then-fail")
+    async def reply_then_fail(self, interaction: discord.Interaction) -> None:
+        """Answer, then fail with a domain error."""
+        await interaction.response.send_message("Working on it")
+        raise UnknownTool("expresss", ["ExpressJS"])
+
     @app_commands.command(name="slow-crash")
-    async def slow_crash(self, interaction: discord.Interaction) -> None:
+    async def slow_crash(self, interaction: discord.Interaction, public: bool = False) -> None:
         """Defer, then fail with a domain error."""
-        await interaction.response.defer(ephemeral=True)
+        await interaction.response.defer(ephemeral=not public, thinking=True)
         raise UnknownTool("expresss", ["ExpressJS"])
 
 
-async def build_bot(settings, sessions) -> StackupBot:
-    bot = StackupBot(settings, sessions.kw["bind"], sessions)
+async def build_bot(settings, engine, sessions) -> StackupBot:
+    bot = StackupBot(settings, engine, sessions)
     await bot.add_cog(Probe(bot))
     return bot
 
 
 @pytest.fixture
-async def simcord_bot(settings, sessions):
-    return await build_bot(settings, sessions)
+async def simcord_bot(settings, engine, sessions):
+    return await build_bot(settings, engine, sessions)
 
 
 @pytest.fixture
@@ -82,19 +88,41 @@ async def test_user_text_in_errors_cannot_ping(simcord_env, world):
     assert "@everyone" in result.response.content
     callback = [r for r in simcord_env.http_requests if r.path.endswith("/callback")][-1]
     assert callback.json["data"]["allowed_mentions"] == {"parse": []}
-    simcord_env.errors  # noqa: B018 - the UnknownTool was expected
+    assert isinstance(simcord_env.errors[-1].original, UnknownTool)
 
 
-async def test_domain_error_after_defer_becomes_an_ephemeral_followup(simcord_env, world):
+async def test_domain_error_after_an_ephemeral_defer_replaces_the_thinking_message(
+    simcord_env, world
+):
     channel, member = world
     result = await member.slash(channel, "slow-crash")
-    # The follow-up replaces the "thinking…" message of the deferred reply.
     assert result.ephemeral
     assert result.response.content.startswith("No tool called “expresss”")
-    assert [r.json["type"] for r in simcord_env.http_requests if r.path.endswith("/callback")] == [
-        5
+    callbacks = [r.json["type"] for r in simcord_env.http_requests if r.path.endswith("/callback")]
+    assert callbacks == [5]
+    assert isinstance(simcord_env.errors[-1].original, UnknownTool)
+
+
+async def test_domain_error_after_a_public_defer_replaces_the_thinking_message(
+    simcord_env, world, caplog
+):
+    channel, member = world
+    with caplog.at_level(logging.WARNING, logger="bot.bot"):
+        result = await member.slash(channel, "slow-crash", public=True)
+    assert result.response.content.startswith("No tool called “expresss”")
+    assert not result.response.flags.loading
+    assert "error shown publicly after a public deferral" in caplog.text
+    assert isinstance(simcord_env.errors[-1].original, UnknownTool)
+
+
+async def test_domain_error_after_a_reply_comes_as_an_ephemeral_followup(simcord_env, world):
+    channel, member = world
+    result = await member.slash(channel, "reply-then-fail")
+    assert result.response.content == "Working on it"
+    assert [(m.content, m.ephemeral) for m in result.followups] == [
+        ("No tool called “expresss” in the catalog. Did you mean **ExpressJS**?", True)
     ]
-    simcord_env.errors  # noqa: B018
+    assert isinstance(simcord_env.errors[-1].original, UnknownTool)
 
 
 async def test_unexpected_errors_are_logged_and_answered_politely(simcord_env, world, caplog):
@@ -116,17 +144,23 @@ async def test_autocomplete_offers_catalog_tools(simcord_env, world):
 
 
 async def test_commands_sync_once_and_not_again_after_a_restart(
-    simcord_env, world, settings, sessions
+    simcord_env, world, settings, engine, sessions
 ):
     channel, member = world
     syncs = [
         r for r in simcord_env.http_requests if r.method == "PUT" and r.path.endswith("/commands")
     ]
     assert len(syncs) == 1
-    assert {c["name"] for c in syncs[0].json} == {"stackup", "pick", "crash", "slow-crash"}
+    assert {c["name"] for c in syncs[0].json} == {
+        "stackup",
+        "pick",
+        "crash",
+        "slow-crash",
+        "reply-then-fail",
+    }
 
     # A restart is a new process: a new bot on the same database.
-    await simcord_env.restart_bot(await build_bot(settings, sessions))
+    await simcord_env.restart_bot(await build_bot(settings, engine, sessions))
     syncs = [
         r for r in simcord_env.http_requests if r.method == "PUT" and r.path.endswith("/commands")
     ]
@@ -137,12 +171,14 @@ async def test_commands_sync_once_and_not_again_after_a_restart(
 
 async def test_default_intents_only(simcord_env):
     intents = simcord_env.bot.intents
+    assert intents == discord.Intents.default()
     assert not (intents.message_content or intents.members or intents.presences)
-    assert intents.guild_reactions and intents.guilds
 
 
-async def test_a_changed_command_tree_is_synced_again(simcord_env, world, settings, sessions):
-    plain = StackupBot(settings, sessions.kw["bind"], sessions)
+async def test_a_changed_command_tree_is_synced_again(
+    simcord_env, world, settings, engine, sessions
+):
+    plain = StackupBot(settings, engine, sessions)
     await simcord_env.restart_bot(plain)
     syncs = [
         r for r in simcord_env.http_requests if r.method == "PUT" and r.path.endswith("/commands")
@@ -152,18 +188,18 @@ async def test_a_changed_command_tree_is_synced_again(simcord_env, world, settin
 
 
 async def test_a_catalog_import_elsewhere_reaches_the_running_bot(
-    simcord_env, world, settings, sessions, tmp_path
+    simcord_env, world, settings, engine, sessions, tmp_path
 ):
     from db.catalog_format import load_catalog
     from db.catalog_import import import_catalog
 
-    fresh = StackupBot(settings, sessions.kw["bind"], sessions, index_freshness_seconds=0)
+    fresh = StackupBot(settings, engine, sessions, index_freshness_seconds=0)
     await fresh.add_cog(Probe(fresh))
     await simcord_env.restart_bot(fresh)
     channel, member = world
     result = await member.slash(channel, "pick", tool="Bottle")
     assert result.response.content.startswith("No tool called “Bottle”")
-    simcord_env.errors  # noqa: B018 - expected UnknownTool
+    assert isinstance(simcord_env.errors[-1].original, UnknownTool)
 
     extra = tmp_path / "bottle.yaml"
     extra.write_text(
@@ -175,7 +211,10 @@ async def test_a_catalog_import_elsewhere_reaches_the_running_bot(
     )
     await import_catalog(sessions, load_catalog([extra]))
 
-    result = await member.slash(channel, "pick", tool="Bottle")
-    assert result.response.content == "Bottle (bottle)"
+    # Autocomplete never waits for the database: the first keystroke after the import starts
+    # a refresh in the background, the next one sees the new tool.
+    await member.autocomplete(channel, "pick", "tool", "bott")
     choices = await member.autocomplete(channel, "pick", "tool", "bottl")
     assert choices[0] == {"name": "Bottle", "value": "bottle"}
+    result = await member.slash(channel, "pick", tool="bottle")
+    assert result.response.content == "Bottle (bottle)"

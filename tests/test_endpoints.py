@@ -33,14 +33,14 @@ def test_default_urls_leave_discord_py_alone(monkeypatch):
 
 
 @pytest.mark.parametrize("shard_count", [None, 2])
-async def test_shards_connect_to_the_configured_gateway(monkeypatch, sessions, shard_count):
+async def test_shards_connect_to_the_configured_gateway(monkeypatch, engine, sessions, shard_count):
     async def discord_says(self):
         return 2, "wss://gateway.discord.gg", {}
 
     monkeypatch.setattr(discord.http.HTTPClient, "get_bot_gateway", discord_says)
     settings = make_settings(discord_gateway_url="ws://127.0.0.1:8081", shard_count=shard_count)
     apply_endpoints(settings)
-    bot = StackupBot(settings, sessions.kw["bind"], sessions)
+    bot = StackupBot(settings, engine, sessions)
     launched = []
 
     async def launch_shard(gateway, shard_id, *, initial=False):

@@ -13,7 +13,7 @@ from db.catalog_format import SHIPPED_CATALOG_DIR, load_catalog
 from db.catalog_import import catalog_stats, import_catalog
 from db.engine import create_engine, create_session_factory
 from db.models import Category, ProCon, Tool, Vote, VoteTarget
-from db.votes import VoteChange, cast_vote, withdraw_vote
+from db.votes import UnknownVoteTarget, VoteChange, cast_vote, withdraw_vote
 from tests.conftest import sqlite_url
 from tests.postgres import fresh_postgres_url
 
@@ -130,6 +130,13 @@ async def test_random_events_end_equal_to_a_model_of_them(db, reasons):
             sum(1 for (t, _), v in model.items() if t == target and v == -1),
         )
         assert await counters(db, target) == expected == await recount(db, target)
+
+
+async def test_a_vote_on_a_missing_target_leaves_no_row(db, reasons):
+    with pytest.raises(UnknownVoteTarget):
+        await vote(db, 999_999, 5, 1)
+    async with db() as session:
+        assert (await session.exec(select(func.count()).select_from(Vote))).scalar_one() == 0
 
 
 async def test_a_vote_is_plus_or_minus_one(db, reasons):

@@ -20,7 +20,7 @@ target_metadata = SQLModel.metadata
 
 
 def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
-    # Migrations stay plain SQLAlchemy: they must not import application types.
+    # A migration must not import Stackup's own types: they may change, a migration may not.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
