@@ -8,6 +8,7 @@ counters move by relative UPDATEs. Two events for the same member never make two
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -46,6 +47,14 @@ def _counter(kind: VoteTarget, value: int) -> str:
     if kind is VoteTarget.DECISION:
         raise ValueError("decisions take only up-votes")
     return "down_count"
+
+
+def _members_vote(kind: VoteTarget, target_id: int, member_id: int) -> tuple[Any, ...]:
+    return (
+        Vote.target_kind == kind.value,
+        Vote.target_id == target_id,
+        Vote.member_id == member_id,
+    )
 
 
 async def _move_counter(
@@ -96,12 +105,7 @@ async def cast_vote(
 
     switched = await session.exec(
         update(Vote)
-        .where(
-            Vote.target_kind == kind.value,
-            Vote.target_id == target_id,
-            Vote.member_id == member_id,
-            Vote.value != value,
-        )
+        .where(*_members_vote(kind, target_id, member_id), Vote.value != value)
         .values(value=value, updated_at=now)
         .returning(Vote.id)
     )
@@ -116,13 +120,7 @@ async def withdraw_vote(
     session: AsyncSession, *, kind: VoteTarget, target_id: int, member_id: int
 ) -> VoteChange:
     removed = await session.exec(
-        delete(Vote)
-        .where(
-            Vote.target_kind == kind.value,
-            Vote.target_id == target_id,
-            Vote.member_id == member_id,
-        )
-        .returning(Vote.value)
+        delete(Vote).where(*_members_vote(kind, target_id, member_id)).returning(Vote.value)
     )
     before = removed.scalar_one_or_none()
     if before is None:

@@ -28,6 +28,19 @@ def make_settings(**values: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+def write_bottle_catalog(path: Path, *extra_lines: str) -> Path:
+    """A one-tool catalog file with a tool the shipped catalog does not have."""
+    path.write_text(
+        "tools:\n"
+        "  - slug: bottle\n"
+        "    name: Bottle\n"
+        "    description: A fast and simple micro-framework for Python web applications.\n"
+        "    category: Application & Data > Microframeworks\n"
+        + "".join(f"    {line}\n" for line in extra_lines)
+    )
+    return path
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 

@@ -13,6 +13,7 @@ from bot.autocomplete import tool_choices
 from bot.bot import UNEXPECTED_ERROR, StackupBot
 from bot.errors import UnknownTool
 from bot.services.catalog import resolve_or_raise
+from tests.conftest import write_bottle_catalog
 
 
 class Probe(commands.Cog):
@@ -201,15 +202,7 @@ async def test_a_catalog_import_elsewhere_reaches_the_running_bot(
     assert result.response.content.startswith("No tool called “Bottle”")
     assert isinstance(simcord_env.errors[-1].original, UnknownTool)
 
-    extra = tmp_path / "bottle.yaml"
-    extra.write_text(
-        "tools:\n"
-        "  - slug: bottle\n"
-        "    name: Bottle\n"
-        "    description: A fast and simple micro-framework for Python web applications.\n"
-        "    category: Application & Data > Microframeworks\n"
-    )
-    await import_catalog(sessions, load_catalog([extra]))
+    await import_catalog(sessions, load_catalog([write_bottle_catalog(tmp_path / "bottle.yaml")]))
 
     # Autocomplete never waits for the database: the first keystroke after the import starts
     # a refresh in the background, the next one sees the new tool.

@@ -9,6 +9,7 @@ import pytest
 
 from bot.cli import build_parser, main
 from db.catalog_format import SHIPPED_CATALOG_DIR, load_catalog
+from tests.conftest import write_bottle_catalog
 
 
 @pytest.fixture
@@ -90,15 +91,7 @@ def test_import_with_an_error_reports_file_and_line_and_changes_nothing(database
 
 def test_import_may_name_tools_already_in_the_database(database, tmp_path, capsys):
     assert main(["run"]) == 2
-    extra = tmp_path / "extra.yaml"
-    extra.write_text(
-        "tools:\n"
-        "  - slug: bottle\n"
-        "    name: Bottle\n"
-        "    description: A fast and simple micro-framework for Python web applications.\n"
-        "    category: Application & Data > Microframeworks\n"
-        "    alternatives: [flask, falcon]\n"
-    )
+    extra = write_bottle_catalog(tmp_path / "extra.yaml", "alternatives: [flask, falcon]")
     before = count(database, "tools")
     assert main(["catalog", "import", str(extra)]) == 0
     assert "1 created" in capsys.readouterr().out
