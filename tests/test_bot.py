@@ -211,3 +211,34 @@ async def test_a_catalog_import_elsewhere_reaches_the_running_bot(
     assert choices[0] == {"name": "Bottle", "value": "bottle"}
     result = await member.slash(channel, "pick", tool="bottle")
     assert result.response.content == "Bottle (bottle)"
+
+
+async def test_dev_guild_gets_the_commands_instead_of_everyone(
+    simcord_env, settings, engine, sessions
+):
+    guild = simcord_env.create_guild()
+    channel = guild.create_text_channel("dev")
+    member = guild.add_member(simcord_env.create_user("lin"))
+    dev_settings = settings.model_copy(update={"dev_guild_id": guild.id})
+
+    await simcord_env.restart_bot(StackupBot(dev_settings, engine, sessions))
+
+    guild_syncs = [
+        r
+        for r in simcord_env.http_requests
+        if r.method == "PUT" and r.path.endswith(f"/guilds/{guild.id}/commands")
+    ]
+    assert len(guild_syncs) == 1
+    assert {c["name"] for c in guild_syncs[0].json} == {"stackup"}
+    result = await member.slash(channel, "stackup about")
+    assert result.response.embeds[0].title == "Stackup"
+
+
+def test_shard_settings_reach_the_bot(engine, sessions):
+    from tests.conftest import make_settings
+
+    bot = StackupBot(
+        make_settings(shard_count=4, shard_ids=(2, 3), owner_ids="1,2"), engine, sessions
+    )
+    assert (bot.shard_count, bot.shard_ids) == (4, [2, 3])
+    assert bot.owner_ids == {1, 2}
