@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import importlib.metadata
 import json
@@ -31,7 +30,6 @@ INDEX_FRESHNESS_SECONDS = 30.0
 UNEXPECTED_ERROR = "Something went wrong on Stackup's side. It has been logged; please try again."
 
 
-@functools.cache
 def stackup_version() -> str:
     try:
         return importlib.metadata.version("stackup")
@@ -121,6 +119,7 @@ class StackupBot(commands.AutoShardedBot):
         )
         route_gateway(self.http, settings)
         self.settings = settings
+        self.version = stackup_version()  # read from disk once, not inside a command
         self.engine = engine
         self.sessions = session_factory
         self.catalog = CatalogService(session_factory)
@@ -208,7 +207,7 @@ class StackupBot(commands.AutoShardedBot):
 
     async def about(self) -> About:
         return About(
-            version=stackup_version(),
+            version=self.version,
             catalog=await self.catalog.stats(),
             guilds=len(self.guilds),
             application_id=self.application_id,
