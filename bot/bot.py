@@ -136,7 +136,7 @@ class StackupBot(commands.AutoShardedBot):
                 await self.load_extension(f"cogs.{module.name}")
         await self.sync_commands_if_changed()
 
-    async def refresh_catalog_index(self) -> CatalogIndex:
+    async def refresh_catalog_index(self) -> None:
         self.catalog_index = await self.catalog.build_index()
         self._index_checked_at = time.monotonic()
         log.info(
@@ -145,7 +145,6 @@ class StackupBot(commands.AutoShardedBot):
             len(self.catalog_index.labels),
             self.catalog_index.revision,
         )
-        return self.catalog_index
 
     async def fresh_catalog_index(self) -> CatalogIndex:
         """For commands: the index, rebuilt first if another process (an import) changed the

@@ -43,11 +43,17 @@ def _prepare_sqlite_folder(settings: Settings) -> None:
 
 
 @asynccontextmanager
-async def _database(settings: Settings) -> AsyncIterator[tuple[AsyncEngine, SessionFactory]]:
+async def _database(
+    settings: Settings, *, migrated: bool = False
+) -> AsyncIterator[tuple[AsyncEngine, SessionFactory]]:
+    """The engine and sessions for one command; `migrated` refuses a database behind head."""
+    from db.bootstrap import require_migrated
     from db.engine import create_engine, create_session_factory
 
     engine = create_engine(settings.database_url)
     try:
+        if migrated:
+            await require_migrated(engine)
         yield engine, create_session_factory(engine)
     finally:
         await engine.dispose()
@@ -62,32 +68,26 @@ async def _migrate(settings: Settings, revision: str) -> str:
 
 
 async def _import(settings: Settings, paths: Sequence[Path]) -> str:
-    from db.bootstrap import require_migrated
     from db.catalog_format import load_catalog
     from db.catalog_import import import_catalog, known_slugs
 
-    async with _database(settings) as (engine, sessions):
-        await require_migrated(engine)
+    async with _database(settings, migrated=True) as (_engine, sessions):
         catalog = load_catalog(paths, known_slugs=await known_slugs(sessions))
         report = await import_catalog(sessions, catalog)
     return f"imported {len(catalog.tools)} tools: {report.summary()}"
 
 
 async def _export(settings: Settings) -> str:
-    from db.bootstrap import require_migrated
     from db.catalog_import import export_catalog
 
-    async with _database(settings) as (engine, sessions):
-        await require_migrated(engine)
+    async with _database(settings, migrated=True) as (_engine, sessions):
         return await export_catalog(sessions)
 
 
 async def _stats(settings: Settings) -> str:
-    from db.bootstrap import require_migrated
     from db.catalog_import import catalog_stats
 
-    async with _database(settings) as (engine, sessions):
-        await require_migrated(engine)
+    async with _database(settings, migrated=True) as (_engine, sessions):
         stats = await catalog_stats(sessions)
     lines = [
         f"tools:          {stats.tools}",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import bisect
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -143,17 +142,15 @@ class CatalogIndex:
             return list(counts)
         return [index for index, _ in counts.most_common(SHORTLIST_SIZE)]
 
-    def candidates(self, query: str) -> list[int]:
-        key = normalize(query)
-        if not key:
-            return []
-        return list(dict.fromkeys(self._prefix_candidates(key) + self._trigram_candidates(key)))
-
-    def _ranked(self, query: str, label_indices: Sequence[int]) -> list[tuple[int, float]]:
-        """Label indices scored with WRatio, best first; ties go to prefixes, then short labels."""
+    def _ranked(self, query: str, key: str) -> list[tuple[int, float]]:
+        """Candidate labels for `query` (normalized: `key`) scored with WRatio, best first;
+        ties go to labels the key prefixes, then to short labels."""
         processed = utils.default_process(query)
-        if not processed or not label_indices:
+        if not processed or not key:
             return []
+        label_indices = list(
+            dict.fromkeys(self._prefix_candidates(key) + self._trigram_candidates(key))
+        )
         matches = process.extract(
             processed,
             [self._processed[i] for i in label_indices],
@@ -161,7 +158,6 @@ class CatalogIndex:
             processor=None,
             limit=RANKED_LABELS,
         )
-        key = normalize(query)
         matches.sort(
             key=lambda match: (
                 -match[1],
@@ -175,11 +171,12 @@ class CatalogIndex:
 
     def complete(self, query: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[ToolEntry]:
         """Up to `limit` tools for an autocomplete box, best first, each tool once."""
-        if not normalize(query):
+        key = normalize(query)
+        if not key:
             return [self.tools[i] for i in self._by_name[:limit]]
         seen: set[int] = set()
         result: list[ToolEntry] = []
-        for label_index, _score in self._ranked(query, self.candidates(query)):
+        for label_index, _score in self._ranked(query, key):
             tool_index = self.label_tool[label_index]
             if tool_index not in seen:
                 seen.add(tool_index)
@@ -190,7 +187,7 @@ class CatalogIndex:
 
     def best_label(self, query: str) -> tuple[str, float] | None:
         """The best-scoring label and its score (what the benchmark compares to a full scan)."""
-        ranked = self._ranked(query, self.candidates(query))
+        ranked = self._ranked(query, normalize(query))
         return (self.labels[ranked[0][0]], ranked[0][1]) if ranked else None
 
     def resolve(self, query: str) -> Resolution:
@@ -212,10 +209,10 @@ class CatalogIndex:
 
     def _resolve_fuzzy(self, query: str, key: str) -> Resolution:
         best_by_tool: dict[int, tuple[float, int]] = {}
-        for label_index, score in self._ranked(query, self.candidates(query)):
+        for label_index, score in self._ranked(query, key):
             tool_index = self.label_tool[label_index]
             if tool_index not in best_by_tool:
-                typo = OSA.distance(key, normalize(self.labels[label_index]))
+                typo = OSA.distance(key, self._keys[label_index])
                 best_by_tool[tool_index] = (score, typo)
             if len(best_by_tool) >= 10:
                 break

@@ -90,6 +90,7 @@ async def import_catalog(session_factory: SessionFactory, catalog: Catalog) -> I
         now = utcnow()
 
         changed_slugs: set[str] = set()
+        created: set[str] = set()
         for located in catalog.tools:
             spec = located.spec
             fields = _tool_fields(located, await _category_id(session, spec.category, categories))
@@ -99,6 +100,7 @@ async def import_catalog(session_factory: SessionFactory, catalog: Catalog) -> I
                 session.add(tool)
                 tools[spec.slug] = tool
                 report.created.append(spec.slug)
+                created.add(spec.slug)
                 changed_slugs.add(spec.slug)
             elif any(getattr(tool, key) != value for key, value in fields.items()):
                 for key, value in fields.items():
@@ -115,7 +117,7 @@ async def import_catalog(session_factory: SessionFactory, catalog: Catalog) -> I
             if related_changed and spec.slug not in changed_slugs:
                 tool.updated_at = now
                 changed_slugs.add(spec.slug)
-            if spec.slug in report.created:
+            if spec.slug in created:
                 continue
             (report.updated if spec.slug in changed_slugs else report.unchanged).append(spec.slug)
 
@@ -127,7 +129,8 @@ async def import_catalog(session_factory: SessionFactory, catalog: Catalog) -> I
 
 @dataclass
 class _Existing:
-    """Every tool's related rows, loaded in one query per table rather than one per tool."""
+    """Every tool's related rows, loaded in one query per table rather than one per tool,
+    in a stable order (the import compares them, the export writes them)."""
 
     aliases: dict[int, list[ToolAlias]]
     alternatives: dict[int, list[int]]
@@ -138,7 +141,7 @@ class _Existing:
     @classmethod
     async def load(cls, session: AsyncSession) -> _Existing:
         existing = cls({}, {}, {}, {}, {})
-        for alias in (await session.exec(select(ToolAlias))).scalars():
+        for alias in (await session.exec(select(ToolAlias).order_by(ToolAlias.id))).scalars():
             existing.aliases.setdefault(alias.tool_id, []).append(alias)
         for link in (
             await session.exec(select(ToolAlternative).order_by(ToolAlternative.position))
@@ -146,9 +149,9 @@ class _Existing:
             existing.alternatives.setdefault(link.tool_id, []).append(link.alternative_id)
         for link in (await session.exec(select(ToolIntegration))).scalars():
             existing.integrations.setdefault(link.tool_id, set()).add(link.integrated_tool_id)
-        for stat in (await session.exec(select(ExternalStat))).scalars():
+        for stat in (await session.exec(select(ExternalStat).order_by(ExternalStat.id))).scalars():
             existing.stats.setdefault(stat.tool_id, []).append(stat)
-        for reason in (await session.exec(select(ProCon))).scalars():
+        for reason in (await session.exec(select(ProCon).order_by(ProCon.id))).scalars():
             existing.reasons.setdefault(reason.tool_id, []).append(reason)
         return existing
 
@@ -240,10 +243,14 @@ async def _bump_revision(session: AsyncSession) -> None:
         session.add(AppMeta(key=CATALOG_REVISION_KEY, value="1"))
 
 
+async def read_revision(session: AsyncSession) -> int:
+    meta = await session.get(AppMeta, CATALOG_REVISION_KEY)
+    return int(meta.value) if meta else 0
+
+
 async def catalog_revision(session_factory: SessionFactory) -> int:
     async with session_factory() as session:
-        meta = await session.get(AppMeta, CATALOG_REVISION_KEY)
-        return int(meta.value) if meta else 0
+        return await read_revision(session)
 
 
 async def count_tools(session_factory: SessionFactory) -> int:
@@ -278,7 +285,6 @@ async def catalog_stats(session_factory: SessionFactory) -> CatalogStats:
         for path, number in rows.all():
             top = path.split(CATEGORY_SEPARATOR)[0]
             by_top[top] = by_top.get(top, 0) + number
-        meta = await session.get(AppMeta, CATALOG_REVISION_KEY)
         return CatalogStats(
             tools=await count(Tool),
             categories=await count(Category),
@@ -286,7 +292,7 @@ async def catalog_stats(session_factory: SessionFactory) -> CatalogStats:
             alternatives=await count(ToolAlternative),
             pros_cons=await count(ProCon),
             external_stats=await count(ExternalStat),
-            revision=int(meta.value) if meta else 0,
+            revision=await read_revision(session),
             tools_by_top_category=dict(sorted(by_top.items())),
         )
 
@@ -295,27 +301,24 @@ async def export_catalog(session_factory: SessionFactory) -> str:
     """The database's catalog as one YAML document in the import format (round-trips)."""
     async with session_factory() as session:
         tools = list((await session.exec(select(Tool).order_by(Tool.slug))).scalars())
-        by_id = {t.id: t for t in tools}
         paths = {c.id: c.path for c in (await session.exec(select(Category))).scalars()}
-        aliases: dict[int, list[str]] = {}
-        for row in (await session.exec(select(ToolAlias).order_by(ToolAlias.id))).scalars():
-            aliases.setdefault(row.tool_id, []).append(row.alias)
-        alternatives: dict[int, list[str]] = {}
-        for row in (
-            await session.exec(select(ToolAlternative).order_by(ToolAlternative.position))
-        ).scalars():
-            alternatives.setdefault(row.tool_id, []).append(by_id[row.alternative_id].slug)
-        integrations: dict[int, list[str]] = {}
-        for row in (await session.exec(select(ToolIntegration))).scalars():
-            integrations.setdefault(row.tool_id, []).append(by_id[row.integrated_tool_id].slug)
-        stats: dict[int, list[ExternalStat]] = {}
-        for row in (await session.exec(select(ExternalStat).order_by(ExternalStat.id))).scalars():
-            stats.setdefault(row.tool_id, []).append(row)
-        reasons: dict[int, list[ProCon]] = {}
-        for row in (
-            await session.exec(select(ProCon).where(ProCon.author_id.is_(None)).order_by(ProCon.id))  # type: ignore[union-attr]
-        ).scalars():
-            reasons.setdefault(row.tool_id, []).append(row)
+        existing = await _Existing.load(session)
+    slug_of = {t.id: t.slug for t in tools}
+    aliases = {tool_id: [a.alias for a in rows] for tool_id, rows in existing.aliases.items()}
+    alternatives = {
+        tool_id: [slug_of[other] for other in others]
+        for tool_id, others in existing.alternatives.items()
+    }
+    integrations = {
+        tool_id: sorted(slug_of[other] for other in others)
+        for tool_id, others in existing.integrations.items()
+    }
+    stats = existing.stats
+    # The catalog's own pros and cons; members' additions are community data, not catalog.
+    reasons = {
+        tool_id: [r for r in rows if r.author_id is None]
+        for tool_id, rows in existing.reasons.items()
+    }
 
     sources: dict[str, dict[str, Any]] = {}
 
@@ -344,7 +347,7 @@ async def export_catalog(session_factory: SessionFactory) -> str:
             ("aliases", aliases.get(tool.id)),
             ("features", tool.features),
             ("alternatives", alternatives.get(tool.id)),
-            ("integrations", sorted(integrations.get(tool.id, []))),
+            ("integrations", integrations.get(tool.id)),
         ):
             if values:
                 entry[key] = list(values)

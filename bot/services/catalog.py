@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from bot.errors import UnknownTool
 from bot.resolver import CatalogIndex, ToolEntry
-from db.catalog_import import CATALOG_REVISION_KEY, CatalogStats, catalog_revision, catalog_stats
+from db.catalog_import import CatalogStats, catalog_revision, catalog_stats, read_revision
 from db.engine import SessionFactory
-from db.models import AppMeta, Tool, ToolAlias
+from db.models import Tool, ToolAlias
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class CatalogService:
 
     async def build_index(self) -> CatalogIndex:
         async with self._sessions() as session:
-            meta = await session.get(AppMeta, CATALOG_REVISION_KEY)
+            revision = await read_revision(session)
             tools = (
                 await session.exec(select(Tool.id, Tool.slug, Tool.name).order_by(Tool.id))
             ).all()
@@ -44,9 +44,7 @@ class CatalogService:
         ]
         # Building is pure Python (about a second at 100k names): in a thread it yields the
         # GIL to the event loop every few milliseconds instead of stalling it throughout.
-        return await asyncio.to_thread(
-            CatalogIndex, entries, revision=int(meta.value) if meta else 0
-        )
+        return await asyncio.to_thread(CatalogIndex, entries, revision=revision)
 
     async def revision(self) -> int:
         return await catalog_revision(self._sessions)
