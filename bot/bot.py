@@ -16,10 +16,12 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import cogs
+from bot.charts import ChartRenderer
 from bot.endpoints import route_gateway
 from bot.errors import StackupError
 from bot.resolver import CatalogIndex
 from bot.services.catalog import About, CatalogService
+from bot.services.compare import CompareService
 from bot.services.meta import MetaService
 from bot.settings import Settings
 from db.engine import SessionFactory
@@ -61,16 +63,29 @@ class StackupTree(app_commands.CommandTree["StackupBot"]):
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
-        original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-        if isinstance(original, StackupError):
-            message = original.message
-        else:
-            message = _check_failure_message(error)
-            if message is None:
-                command = interaction.command.qualified_name if interaction.command else "?"
-                log.error("command /%s failed", command, exc_info=original)
-                message = UNEXPECTED_ERROR
-        await send_ephemeral(interaction, message)
+        await report_error(interaction, error)
+
+
+async def report_error(interaction: discord.Interaction, error: Exception) -> None:
+    """Tell the member what went wrong: a domain error's own message, a failed check's reason,
+    or (logged with its traceback) an apology. Commands and components both end here."""
+    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(original, StackupError):
+        message = original.message
+    else:
+        message = (
+            _check_failure_message(error)
+            if isinstance(error, app_commands.AppCommandError)
+            else None
+        )
+        if message is None:
+            if interaction.command is not None:
+                where = f"command /{interaction.command.qualified_name}"
+            else:
+                where = f"component {(interaction.data or {}).get('custom_id', '?')}"
+            log.error("%s failed", where, exc_info=original)
+            message = UNEXPECTED_ERROR
+    await send_ephemeral(interaction, message)
 
 
 async def send_ephemeral(interaction: discord.Interaction, message: str) -> None:
@@ -103,6 +118,7 @@ class StackupBot(commands.AutoShardedBot):
         engine: AsyncEngine,
         session_factory: SessionFactory,
         *,
+        charts: ChartRenderer | None = None,
         index_freshness_seconds: float = INDEX_FRESHNESS_SECONDS,
     ) -> None:
         super().__init__(
@@ -124,6 +140,10 @@ class StackupBot(commands.AutoShardedBot):
         self.sessions = session_factory
         self.catalog = CatalogService(session_factory)
         self.meta = MetaService(session_factory)
+        self.compare = CompareService(session_factory)
+        # A renderer passed in belongs to the caller (tests share one); our own we close.
+        self._owns_charts = charts is None
+        self.charts = charts if charts is not None else ChartRenderer(settings.chart_workers)
         self.catalog_index = CatalogIndex([])
         self._index_freshness = index_freshness_seconds
         self._index_checked_at = 0.0
@@ -131,10 +151,16 @@ class StackupBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         await self.refresh_catalog_index()
+        await self.charts.start()
         for module in pkgutil.iter_modules(cogs.__path__):
             if not module.name.startswith("_"):  # _helpers are not cogs
                 await self.load_extension(f"cogs.{module.name}")
         await self.sync_commands_if_changed()
+
+    async def close(self) -> None:
+        if self._owns_charts:
+            await self.charts.close()
+        await super().close()
 
     async def refresh_catalog_index(self) -> None:
         self.catalog_index = await self.catalog.build_index()

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
     dev_guild_id: int | None = Field(default=None, gt=0)
     log_level: LogLevel = "INFO"
+    # Worker processes rendering charts off the event loop; 0 sends comparisons without one.
+    chart_workers: int = Field(default=1, ge=0, le=8)
 
     @field_validator("discord_token", mode="before")
     @classmethod

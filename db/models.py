@@ -268,6 +268,47 @@ class Recommendation(SQLModel, table=True):
     created_at: datetime = _timestamp()
 
 
+class ToolTally(SQLModel, table=True):
+    """A tool's members' figures in one guild: stacks, followers and votes on its pros and
+    cons. Kept in step by the writes that change them (same transaction), so showing them
+    never counts rows; "everywhere" is the sum over guilds."""
+
+    __tablename__ = "tool_tallies"
+
+    tool_id: int = Field(foreign_key="tools.id", ondelete="CASCADE", primary_key=True)
+    guild_id: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    stacks: int = 0
+    followers: int = 0
+    votes: int = 0
+
+
+class Comparison(SQLModel, table=True):
+    """A set of tools members of a guild compared (or asked about), for "Related comparisons".
+    `tools_key` is the sorted tool ids, "3,17,42", so the same set is one row."""
+
+    __tablename__ = "comparisons"
+    __table_args__ = (UniqueConstraint("guild_id", "tools_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _snowflake()
+    tools_key: str = Field(max_length=100)
+    run_count: int = 0
+    ask_count: int = 0
+    first_run_at: datetime = _timestamp()
+    last_run_at: datetime = _timestamp()
+
+
+class ComparisonTool(SQLModel, table=True):
+    __tablename__ = "comparison_tools"
+    __table_args__ = (Index("comparison_tools_by_guild_tool", "guild_id", "tool_id"),)
+
+    comparison_id: int = Field(foreign_key="comparisons.id", ondelete="CASCADE", primary_key=True)
+    tool_id: int = Field(foreign_key="tools.id", ondelete="CASCADE", primary_key=True)
+    guild_id: int = _snowflake()
+
+
 class GuildSettings(SQLModel, table=True):
     __tablename__ = "guild_settings"
 

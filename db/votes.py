@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import Decision, ProCon, Recommendation, Vote, VoteTarget
+from db.tallies import dialect_insert, move_tally
 from db.types import utcnow
 
 COUNTED_TARGETS = {
@@ -58,16 +57,31 @@ def _members_vote(kind: VoteTarget, target_id: int, member_id: int) -> tuple[Any
 
 
 async def _move_counter(
-    session: AsyncSession, kind: VoteTarget, target_id: int, value: int, step: int
+    session: AsyncSession,
+    kind: VoteTarget,
+    target_id: int,
+    value: int,
+    step: int,
+    *,
+    guild_id: int | None = None,
 ) -> None:
+    """Move the target's counter; a pro/con vote that appears or disappears (not a switch,
+    `guild_id` given) also moves its tool's votes tally in that guild."""
     model = COUNTED_TARGETS[kind]
     column = getattr(model, _counter(kind, value))
+    owner = model.tool_id if kind is VoteTarget.PRO_CON else model.id  # type: ignore[attr-defined]
     moved = await session.exec(
-        update(model).where(model.id == target_id).values({column: column + step})  # type: ignore[attr-defined]
+        update(model)
+        .where(model.id == target_id)  # type: ignore[attr-defined]
+        .values({column: column + step})
+        .returning(owner)
     )
-    if moved.rowcount != 1:
+    tool_id = moved.scalar_one_or_none()
+    if tool_id is None:
         # The caller's transaction rolls back, so no vote row is left without its target.
         raise UnknownVoteTarget(f"no {kind.value} with id {target_id}")
+    if kind is VoteTarget.PRO_CON and guild_id is not None:
+        await move_tally(session, tool_id=tool_id, guild_id=guild_id, field="votes", step=step)
 
 
 async def cast_vote(
@@ -84,9 +98,8 @@ async def cast_vote(
         raise ValueError("a vote is +1 or -1")
     _counter(kind, value)
     now = utcnow()
-    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     inserted = await session.exec(
-        insert(Vote)
+        dialect_insert(session)(Vote)
         .values(
             target_kind=kind.value,
             target_id=target_id,
@@ -100,7 +113,7 @@ async def cast_vote(
         .returning(Vote.id)
     )
     if inserted.first() is not None:
-        await _move_counter(session, kind, target_id, value, +1)
+        await _move_counter(session, kind, target_id, value, +1, guild_id=guild_id)
         return VoteChange(None, value)
 
     switched = await session.exec(
@@ -120,10 +133,13 @@ async def withdraw_vote(
     session: AsyncSession, *, kind: VoteTarget, target_id: int, member_id: int
 ) -> VoteChange:
     removed = await session.exec(
-        delete(Vote).where(*_members_vote(kind, target_id, member_id)).returning(Vote.value)
+        delete(Vote)
+        .where(*_members_vote(kind, target_id, member_id))
+        .returning(Vote.value, Vote.guild_id)
     )
-    before = removed.scalar_one_or_none()
-    if before is None:
+    row = removed.first()
+    if row is None:
         return VoteChange(None, None)
-    await _move_counter(session, kind, target_id, before, -1)
+    before, guild_id = row
+    await _move_counter(session, kind, target_id, before, -1, guild_id=guild_id)
     return VoteChange(before, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from simcord.env import Env
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bot import StackupBot
+from bot.charts import ChartRenderer
 from bot.settings import Settings
 from db import migrate
 from db.catalog_format import SHIPPED_CATALOG_DIR, load_catalog
@@ -25,6 +26,8 @@ def make_settings(**values: object) -> Settings:
     """Settings for tests: nothing read from a developer's .env, no token."""
     values.setdefault("discord_token", None)
     values.setdefault("shard_count", 1)
+    # Bots built from these settings render no charts unless a test passes a renderer.
+    values.setdefault("chart_workers", 0)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
@@ -88,9 +91,22 @@ def engine(sessions: SessionFactory) -> AsyncEngine:
     return sessions.kw["bind"]
 
 
+@pytest.fixture(scope="session")
+def chart_renderer() -> Iterator[ChartRenderer]:
+    """One chart worker process for the whole run: spawning one costs about a second."""
+    renderer = ChartRenderer(workers=1)
+    yield renderer
+    asyncio.run(renderer.close())
+
+
 @pytest.fixture
-def simcord_bot(settings: Settings, engine: AsyncEngine, sessions: SessionFactory) -> StackupBot:
-    return StackupBot(settings, engine, sessions)
+def simcord_bot(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessions: SessionFactory,
+    chart_renderer: ChartRenderer,
+) -> StackupBot:
+    return StackupBot(settings, engine, sessions, charts=chart_renderer)
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -51,6 +52,44 @@ class CatalogService:
 
     async def stats(self) -> CatalogStats:
         return await catalog_stats(self._sessions)
+
+
+@dataclass(frozen=True)
+class UnresolvedName:
+    position: int
+    query: str
+    suggestions: tuple[ToolEntry, ...]
+
+
+@dataclass(frozen=True)
+class ResolvedNames:
+    tools: tuple[ToolEntry | None, ...]  # in the order named; None where unknown
+    unknown: tuple[UnresolvedName, ...]
+
+    @property
+    def duplicates(self) -> list[ToolEntry]:
+        seen: set[int] = set()
+        repeated = []
+        for tool in self.tools:
+            if tool is not None and tool.tool_id in seen:
+                repeated.append(tool)
+            elif tool is not None:
+                seen.add(tool.tool_id)
+        return repeated
+
+
+def resolve_names(index: CatalogIndex, queries: Sequence[str]) -> ResolvedNames:
+    """Resolve several names at once, keeping every unknown one with its suggestions."""
+    tools: list[ToolEntry | None] = []
+    unknown = []
+    for position, query in enumerate(queries):
+        try:
+            tools.append(resolve_or_raise(index, query))
+        except UnknownTool:
+            tools.append(None)
+            suggestions = index.resolve(query).suggestions
+            unknown.append(UnresolvedName(position, query, tuple(suggestions)))
+    return ResolvedNames(tuple(tools), tuple(unknown))
 
 
 def resolve_or_raise(index: CatalogIndex, query: str) -> ToolEntry:

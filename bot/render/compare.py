@@ -1,0 +1,478 @@
+"""Embeds for /compare, /tool, /alternatives and the comparison's buttons. Pure: plain data in,
+embeds out.
+
+Every message must fit Discord's limits (6000 characters over all embeds, 25 fields, 1024 per
+field value), whatever the catalog holds: each renderer tries levels of detail from generous
+to terse and keeps the first that fits; the full lists live behind the buttons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import discord
+
+from bot.charts import ChartBar, ChartSpec, ToolChart
+from bot.comparison import (
+    Comparison,
+    Difference,
+    ExternalFigure,
+    MemberFigures,
+    Reason,
+    ToolAlternatives,
+    ToolCard,
+    ToolReasons,
+    differences,
+    format_count,
+    shared_integrations,
+)
+from bot.render.about import BRAND_COLOUR
+
+CHART_FILENAME = "stackup-chart.png"
+EMBED_TOTAL = 6000
+EMBEDS_PER_MESSAGE = 10
+FIELD_VALUE = 1024
+FIELD_NAME = 256
+TITLE = 256
+DESCRIPTION = 4096
+# Headroom under 6000 for anything Discord counts that we might not (it costs nothing).
+BUDGET = EMBED_TOTAL - 50
+PRO_COLOUR = discord.Colour(0x2EA043)
+CON_COLOUR = discord.Colour(0xD73A49)
+
+METRIC_LABELS = {
+    "stacks": "Stacks",
+    "followers": "Followers",
+    "votes": "Votes",
+    "github_stars": "GitHub Stars",
+    "github_forks": "GitHub Forks",
+}
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, an ellipsis marking a cut."""
+    if len(text) <= limit:
+        return text
+    if limit <= 1:
+        return "…"[:limit]
+    return text[: limit - 1].rstrip() + "…"
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def first_sentence(text: str) -> str:
+    text = one_line(text)
+    cuts = [cut for end in (". ", "! ", "? ") if (cut := text.find(end)) > 0]
+    return text[: min(cuts) + 1] if cuts else text
+
+
+def total_length(embeds: Sequence[discord.Embed]) -> int:
+    return sum(len(embed) for embed in embeds)
+
+
+def _fits(embeds: Sequence[discord.Embed]) -> bool:
+    return total_length(embeds) <= BUDGET and len(embeds) <= EMBEDS_PER_MESSAGE
+
+
+@dataclass(frozen=True)
+class Detail:
+    """How much of each text a message can afford."""
+
+    description: int
+    features: int
+    reasons: int
+    reason_text: int
+    line: int  # one-line texts: alternatives' descriptions, differences' values
+
+
+LEVELS = (
+    Detail(description=400, features=10, reasons=5, reason_text=100, line=160),
+    Detail(description=240, features=7, reasons=5, reason_text=60, line=110),
+    Detail(description=160, features=5, reasons=3, reason_text=40, line=80),
+    Detail(description=100, features=3, reasons=2, reason_text=32, line=60),
+    Detail(description=60, features=0, reasons=1, reason_text=24, line=40),
+    Detail(description=0, features=0, reasons=1, reason_text=16, line=24),
+)
+
+
+def fit(build: Callable[[Detail], list[discord.Embed]]) -> list[discord.Embed]:
+    """The most detailed rendering that fits one message."""
+    for detail in LEVELS:
+        embeds = build(detail)
+        if _fits(embeds):
+            return embeds
+    return _force_fit(embeds)
+
+
+def _force_fit(embeds: list[discord.Embed]) -> list[discord.Embed]:
+    """Last resort (nothing in the shipped catalog needs it): drop trailing fields."""
+    embeds = embeds[:EMBEDS_PER_MESSAGE]
+    while not _fits(embeds):
+        biggest = max(embeds, key=len)
+        if biggest.fields:
+            biggest.remove_field(len(biggest.fields) - 1)
+        elif biggest.description:
+            biggest.description = clip(biggest.description, len(biggest.description) // 2)
+        else:
+            embeds.remove(biggest)
+    return embeds
+
+
+def _field(embed: discord.Embed, name: str, value: str, *, inline: bool = False) -> None:
+    value = value.strip() or "—"
+    embed.add_field(name=clip(name, FIELD_NAME), value=_clip_lines(value), inline=inline)
+
+
+def _clip_lines(value: str, limit: int = FIELD_VALUE) -> str:
+    """Keep whole lines where possible; a field value must stay within 1024 characters."""
+    if len(value) <= limit:
+        return value
+    kept: list[str] = []
+    used = 0
+    for line in value.split("\n"):
+        if used + len(line) + 1 > limit - 2:
+            break
+        kept.append(line)
+        used += len(line) + 1
+    return "\n".join(kept) + "\n…" if kept else clip(value, limit)
+
+
+# ---------------------------------------------------------------- pieces
+
+
+def reason_line(reason: Reason, text_limit: int, *, breakdown: bool = False) -> str:
+    """`381` Simple: the total adds members' votes to the imported figure; where both are in
+    it (or always, with `breakdown`), the parts are labelled."""
+    line = f"`{format_count(reason.total)}` {clip(reason.text, text_limit)}"
+    if reason.imported and (reason.members or breakdown):
+        sign = "+" if reason.members >= 0 else "−"
+        line += (
+            f" ({format_count(reason.imported)} {reason.imported_source or 'imported'}"
+            f" {sign} {abs(reason.members)} members)"
+        )
+    return line
+
+
+def reason_lines(reasons: Sequence[Reason], count: int, text_limit: int) -> str:
+    if not reasons:
+        return "None yet."
+    lines = [reason_line(reason, text_limit) for reason in reasons[:count]]
+    if len(reasons) > count:
+        lines.append(f"+{len(reasons) - count} more (Pros & cons)")
+    return "\n".join(lines)
+
+
+def member_figures(figures: MemberFigures, *, guild: bool) -> str:
+    if not guild:
+        return (
+            f"Stacks {format_count(figures.stacks_everywhere)} · "
+            f"Followers {format_count(figures.followers_everywhere)} · "
+            f"Votes {format_count(figures.votes_everywhere)}"
+        )
+    return "\n".join(
+        f"{label} **{format_count(here)}** here · {format_count(everywhere)} all"
+        for label, here, everywhere in (
+            ("Stacks", figures.stacks_here, figures.stacks_everywhere),
+            ("Followers", figures.followers_here, figures.followers_everywhere),
+            ("Votes", figures.votes_here, figures.votes_everywhere),
+        )
+    )
+
+
+def external_figures(figures: Sequence[ExternalFigure]) -> list[str]:
+    """One line per source: "StackShare (2025-01-01): Stacks 35.1K · Followers 24.0K"."""
+    by_source: dict[tuple[str, str], list[ExternalFigure]] = {}
+    for figure in figures:
+        by_source.setdefault((figure.source, figure.as_of.isoformat()), []).append(figure)
+    lines = []
+    for (source, as_of), group in by_source.items():
+        values = " · ".join(
+            f"{METRIC_LABELS.get(f.metric, f.metric.replace('_', ' ').title())} "
+            f"{format_count(f.value)}"
+            for f in group
+        )
+        lines.append(f"{source} ({as_of}): {values}")
+    return lines
+
+
+def _imported_sources(tools: Sequence[ToolCard]) -> list[str]:
+    seen: dict[str, str] = {}
+    for tool in tools:
+        for reason in (*tool.pros, *tool.cons):
+            if reason.imported and reason.imported_source:
+                as_of = reason.imported_as_of.isoformat() if reason.imported_as_of else "?"
+                seen.setdefault(reason.imported_source, as_of)
+    return [f"{source} as of {as_of}" for source, as_of in seen.items()]
+
+
+def _counts_footer(tools: Sequence[ToolCard], *, guild: bool) -> str:
+    parts = []
+    sources = _imported_sources(tools)
+    if sources:
+        parts.append("Pro/con counts: members' votes + " + ", ".join(sources))
+    if guild:
+        parts.append("here = this server, all = every server")
+    return " · ".join(parts)
+
+
+def title_for(tools: Sequence[ToolCard]) -> str:
+    return clip(" vs ".join(tool.name for tool in tools), TITLE)
+
+
+def _facts_line(tool: ToolCard) -> str:
+    facts = [tool.category]
+    if tool.language:
+        facts.append(tool.language)
+    if tool.license:
+        facts.append(tool.license)
+    if tool.first_release:
+        facts.append(f"since {tool.first_release}")
+    return " · ".join(facts)
+
+
+def _difference_value(difference: Difference, limit: int) -> str:
+    if difference.same:
+        value, _names = difference.groups[0]
+        text = f"All: {clip(value, limit)}"
+    else:
+        text = "\n".join(
+            f"**{', '.join(names)}**: {clip(value, limit)}" for value, names in difference.groups
+        )
+    if difference.note:
+        text += f"\n{difference.note}"
+    return text
+
+
+# ---------------------------------------------------------------- /compare
+
+
+def comparison_embeds(
+    comparison: Comparison, *, guild: bool, chart: bool = False
+) -> list[discord.Embed]:
+    """The /compare answer: overview, differences, one embed per tool, within one message."""
+    return fit(lambda detail: _comparison_embeds(comparison, detail, guild=guild, chart=chart))
+
+
+def _comparison_embeds(
+    comparison: Comparison, detail: Detail, *, guild: bool, chart: bool
+) -> list[discord.Embed]:
+    tools = comparison.tools
+    overview = discord.Embed(title=title_for(tools), colour=BRAND_COLOUR)
+    paths = list(dict.fromkeys(tool.category_path for tool in tools))
+    overview.description = "\n".join(f"📂 {path}" for path in paths)
+    for tool in tools:
+        lines = []
+        if detail.description:
+            lines.append(clip(one_line(tool.description), detail.description))
+        lines.append(f"*{_facts_line(tool)}*")
+        lines.append(member_figures(tool.figures, guild=guild))
+        lines.extend(external_figures(tool.external))
+        _field(overview, tool.name, "\n".join(lines), inline=True)
+    if comparison.related:
+        _field(
+            overview,
+            "Related comparisons",
+            "\n".join(
+                f"{' vs '.join(ref.name for ref in related.tools)} ({related.runs + related.asks}×)"
+                for related in comparison.related
+            ),
+        )
+    footer = _counts_footer(tools, guild=guild)
+    if footer:
+        overview.set_footer(text=footer)
+
+    embeds = [overview]
+    if len(tools) > 1:
+        found = discord.Embed(title="Differences", colour=BRAND_COLOUR)
+        for difference in differences(tools, today=comparison.today or date.today()):
+            _field(found, difference.topic, _difference_value(difference, detail.line))
+        common = shared_integrations(tools)
+        if common:
+            _field(found, "Integrations in common", ", ".join(common))
+        embeds.append(found)
+
+    for tool in tools:
+        embed = discord.Embed(title=clip(tool.name, TITLE), colour=BRAND_COLOUR)
+        if detail.features and tool.features:
+            shown = tool.features[: detail.features]
+            text = "\n".join(f"• {clip(feature, detail.line)}" for feature in shown)
+            if len(tool.features) > len(shown):
+                text += f"\n+{len(tool.features) - len(shown)} more (/tool {tool.slug})"
+            _field(embed, "Features", text)
+        _field(
+            embed, "Pros", reason_lines(tool.pros, detail.reasons, detail.reason_text), inline=True
+        )
+        _field(
+            embed, "Cons", reason_lines(tool.cons, detail.reasons, detail.reason_text), inline=True
+        )
+        if tool.integrations and detail.features:
+            _field(embed, "Integrations", clip(", ".join(tool.integrations), detail.line * 2))
+        embeds.append(embed)
+    if chart:
+        embeds[-1].set_image(url=f"attachment://{CHART_FILENAME}")
+    return embeds
+
+
+def chart_spec(tools: Sequence[ToolCard], *, per_side: int = 5) -> ChartSpec:
+    return ChartSpec(
+        title=clip(f"{' vs '.join(tool.name for tool in tools)}: pros and cons votes", 120),
+        tools=tuple(
+            ToolChart(
+                name=tool.name,
+                pros=tuple(ChartBar(r.text, max(r.total, 0)) for r in tool.pros[:per_side]),
+                cons=tuple(ChartBar(r.text, max(r.total, 0)) for r in tool.cons[:per_side]),
+            )
+            for tool in tools
+        ),
+    )
+
+
+# ---------------------------------------------------------------- /tool
+
+
+def tool_embeds(card: ToolCard, *, guild: bool, chart: bool = False) -> list[discord.Embed]:
+    return fit(lambda detail: _tool_embeds(card, detail, guild=guild, chart=chart))
+
+
+def _tool_embeds(
+    card: ToolCard, detail: Detail, *, guild: bool, chart: bool
+) -> list[discord.Embed]:
+    # The card has room for more than a comparison column: scale the detail up.
+    description_limit = min(DESCRIPTION, detail.description * 4)
+    main = discord.Embed(
+        title=clip(card.name, TITLE),
+        url=card.website or None,
+        description=clip(one_line(card.description), description_limit)
+        if description_limit
+        else None,
+        colour=BRAND_COLOUR,
+    )
+    _field(main, "Category", card.category_path)
+    facts = []
+    if card.language:
+        facts.append(
+            f"Language: {card.language}" + (f" ({card.ecosystem})" if card.ecosystem else "")
+        )
+    if card.license:
+        facts.append(f"License: {card.license}")
+    if card.first_release:
+        facts.append(f"First release: {card.first_release}")
+    if facts:
+        _field(main, "Facts", "\n".join(facts), inline=True)
+    links = []
+    if card.website:
+        links.append(f"[Website]({card.website})")
+    if card.repository:
+        links.append(f"[Repository]({card.repository})")
+    if links:
+        _field(main, "Links", "\n".join(links), inline=True)
+    _field(main, "Members", member_figures(card.figures, guild=guild), inline=True)
+    external = external_figures(card.external)
+    if external:
+        _field(main, "Figures from elsewhere", "\n".join(external))
+    if card.aliases:
+        _field(main, "Also known as", clip(", ".join(card.aliases), detail.line * 2))
+    if card.features:
+        shown = card.features[: max(detail.features, 1) * 2]
+        text = "\n".join(f"• {clip(feature, detail.line)}" for feature in shown)
+        if len(card.features) > len(shown):
+            text += f"\n+{len(card.features) - len(shown)} more"
+        _field(main, "Features", text)
+    if card.integrations:
+        _field(main, "Integrations", clip(", ".join(card.integrations), detail.line * 3))
+    if card.alternatives:
+        _field(
+            main,
+            "Alternatives",
+            clip(", ".join(alt.name for alt in card.alternatives), detail.line * 3),
+        )
+    footer = _counts_footer([card], guild=guild)
+    if footer:
+        main.set_footer(text=footer)
+
+    votes = discord.Embed(title=f"{clip(card.name, 200)}: pros and cons", colour=BRAND_COLOUR)
+    count = detail.reasons * 2
+    _field(votes, "Pros", reason_lines(card.pros, count, detail.reason_text), inline=True)
+    _field(votes, "Cons", reason_lines(card.cons, count, detail.reason_text), inline=True)
+    if chart:
+        votes.set_image(url=f"attachment://{CHART_FILENAME}")
+    return [main, votes]
+
+
+# ---------------------------------------------------------------- alternatives
+
+
+def alternatives_embeds(found: Sequence[ToolAlternatives]) -> list[discord.Embed]:
+    return fit(lambda detail: _alternatives_embeds(found, detail))
+
+
+def _alternatives_embeds(found: Sequence[ToolAlternatives], detail: Detail) -> list[discord.Embed]:
+    embeds = []
+    for entry in found:
+        embed = discord.Embed(
+            title=clip(f"Alternatives to {entry.tool.name}", TITLE), colour=BRAND_COLOUR
+        )
+        if not entry.alternatives:
+            embed.description = "The catalog lists no alternatives yet."
+        else:
+            limit = detail.line
+            lines = [
+                f"**{alt.tool.name}**"
+                + (f": {clip(first_sentence(alt.description), limit)}" if limit >= 30 else "")
+                for alt in entry.alternatives
+            ]
+            embed.description = clip("\n".join(lines), DESCRIPTION)
+        embeds.append(embed)
+    return embeds
+
+
+# ---------------------------------------------------------------- pros & cons lists
+
+
+def reasons_pages(found: Sequence[ToolReasons]) -> list[list[discord.Embed]]:
+    """Full pros and cons lists, one embed per tool, packed into as few messages as fit."""
+    pages: list[list[discord.Embed]] = [[]]
+    for entry in found:
+        embed = _reasons_embed(entry)
+        page = pages[-1]
+        if page and (total_length(page) + len(embed) > BUDGET or len(page) >= EMBEDS_PER_MESSAGE):
+            pages.append([])
+        pages[-1].append(embed)
+    return pages
+
+
+def _reasons_embed(entry: ToolReasons) -> discord.Embed:
+    for text_limit, shown in ((100, None), (60, None), (40, 60), (30, 40)):
+        embed = discord.Embed(
+            title=clip(f"{entry.tool.name}: pros and cons", TITLE), colour=BRAND_COLOUR
+        )
+        for label, reasons in (("Pros", entry.pros), ("Cons", entry.cons)):
+            listed = reasons if shown is None else reasons[:shown]
+            lines = [reason_line(r, text_limit, breakdown=True) for r in listed]
+            if len(reasons) > len(listed):
+                lines.append(f"+{len(reasons) - len(listed)} more")
+            for number, chunk in enumerate(_chunks(lines or ["None yet."])):
+                _field(embed, label if number == 0 else f"{label} (continued)", chunk)
+        sources = {
+            f"{r.imported_source} as of {r.imported_as_of.isoformat()}"
+            for r in (*entry.pros, *entry.cons)
+            if r.imported and r.imported_source and r.imported_as_of
+        }
+        if sources:
+            embed.set_footer(text="Counts: members' votes + " + ", ".join(sorted(sources)))
+        if len(embed) <= BUDGET and len(embed.fields) <= 25:
+            return embed
+    return _force_fit([embed])[0]
+
+
+def _chunks(lines: Sequence[str]) -> list[str]:
+    chunks: list[list[str]] = [[]]
+    for line in lines:
+        if sum(len(item) + 1 for item in chunks[-1]) + len(line) > FIELD_VALUE - 10:
+            chunks.append([])
+        chunks[-1].append(line)
+    return ["\n".join(chunk) for chunk in chunks if chunk]

@@ -1,0 +1,246 @@
+"""Comparison use-cases: load tool cards from stored counters, record comparisons for "Related
+comparisons", list pros/cons and alternatives, set follows. No Discord here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.comparison import (
+    Alternative,
+    Comparison,
+    ExternalFigure,
+    MemberFigures,
+    Reason,
+    RelatedComparison,
+    ToolAlternatives,
+    ToolCard,
+    ToolReasons,
+    ToolRef,
+    ranked,
+)
+from bot.errors import InvalidInput
+from db import community
+from db.engine import SessionFactory
+from db.models import ProCon, ReasonKind
+from db.tool_queries import (
+    TallyTotals,
+    aliases_of,
+    alternatives_of,
+    external_stats_of,
+    integrations_of,
+    pros_cons_of,
+    record_comparison,
+    related_comparisons,
+    tallies_of,
+    tools_with_categories,
+)
+from db.types import utcnow
+
+MAX_COMPARED = 5
+
+
+class ToolsGone(InvalidInput):
+    """Tools named by an old button were removed from the catalog since."""
+
+    def __init__(self) -> None:
+        super().__init__("Those tools are no longer in the catalog; run the command again.")
+
+
+@dataclass(frozen=True)
+class FollowChange:
+    followed: tuple[ToolRef, ...]
+    unfollowed: tuple[ToolRef, ...]
+    now_following: tuple[ToolRef, ...]
+
+
+def _reason(row: ProCon) -> Reason:
+    return Reason(
+        id=row.id or 0,
+        text=row.text,
+        up=row.up_count,
+        down=row.down_count,
+        imported=row.imported_count,
+        imported_source=row.imported_source,
+        imported_as_of=row.imported_as_of,
+    )
+
+
+class CompareService:
+    def __init__(
+        self, session_factory: SessionFactory, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self._sessions = session_factory
+        self._clock = clock
+
+    async def compare(
+        self, tool_ids: Sequence[int], *, guild_id: int | None, record: bool = True
+    ) -> Comparison:
+        """The tools side by side, in the order given; in a guild the run is counted for
+        "Related comparisons" in the same transaction."""
+        ids = list(dict.fromkeys(tool_ids))
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            if record and guild_id is not None and len(ids) >= 2:
+                await record_comparison(session, guild_id=guild_id, tool_ids=ids, now=now)
+            cards = await self._cards(session, ids, guild_id)
+            related: list[RelatedComparison] = []
+            if guild_id is not None:
+                for tools, runs, asks in await related_comparisons(
+                    session, guild_id=guild_id, tool_ids=ids
+                ):
+                    refs = tuple(ToolRef(*tool) for tool in tools)
+                    related.append(RelatedComparison(refs, runs, asks))
+        return Comparison(tools=tuple(cards), related=tuple(related), today=now.date())
+
+    async def card(self, tool_id: int, *, guild_id: int | None) -> ToolCard:
+        return (await self.compare([tool_id], guild_id=guild_id, record=False)).tools[0]
+
+    async def _cards(
+        self, session: AsyncSession, ids: list[int], guild_id: int | None
+    ) -> list[ToolCard]:
+        tools = await tools_with_categories(session, ids)
+        ids = [tool_id for tool_id in ids if tool_id in tools]
+        if not ids:
+            raise ToolsGone()
+        aliases = await aliases_of(session, ids)
+        integrations = await integrations_of(session, ids)
+        alternatives = await alternatives_of(session, ids)
+        stats = await external_stats_of(session, ids)
+        reasons = await pros_cons_of(session, ids)
+        here, everywhere = await tallies_of(session, ids, guild_id)
+        cards = []
+        for tool_id in ids:
+            tool, category = tools[tool_id]
+            rows = reasons.get(tool_id, [])
+            pros = ranked([_reason(row) for row in rows if row.kind == ReasonKind.PRO])
+            cons = ranked([_reason(row) for row in rows if row.kind == ReasonKind.CON])
+            local = here.get(tool_id, TallyTotals())
+            total = everywhere.get(tool_id, TallyTotals())
+            cards.append(
+                ToolCard(
+                    id=tool_id,
+                    slug=tool.slug,
+                    name=tool.name,
+                    description=tool.description,
+                    category=category.name,
+                    category_path=category.path,
+                    website=tool.website,
+                    repository=tool.repository,
+                    language=tool.language,
+                    license=tool.license,
+                    first_release=tool.first_release,
+                    features=tuple(tool.features),
+                    aliases=tuple(aliases.get(tool_id, ())),
+                    integrations=tuple(integrations.get(tool_id, ())),
+                    alternatives=tuple(
+                        ToolRef(alt_id, slug, name)
+                        for alt_id, slug, name, _ in alternatives.get(tool_id, ())
+                    ),
+                    external=tuple(
+                        ExternalFigure(s.source, s.metric, s.value, s.as_of, s.source_url)
+                        for s in stats.get(tool_id, ())
+                    ),
+                    pros=tuple(pros),
+                    cons=tuple(cons),
+                    figures=MemberFigures(
+                        stacks_here=local.stacks,
+                        stacks_everywhere=total.stacks,
+                        followers_here=local.followers,
+                        followers_everywhere=total.followers,
+                        votes_here=local.votes,
+                        # Every vote row on the tool's pros and cons, in a guild or not.
+                        votes_everywhere=sum(row.up_count + row.down_count for row in rows),
+                    ),
+                )
+            )
+        return cards
+
+    async def reasons(self, tool_ids: Sequence[int]) -> list[ToolReasons]:
+        ids = list(dict.fromkeys(tool_ids))
+        async with self._sessions() as session:
+            tools = await tools_with_categories(session, ids)
+            rows = await pros_cons_of(session, ids)
+        found = []
+        for tool_id in ids:
+            if tool_id not in tools:
+                continue
+            tool = tools[tool_id][0]
+            reasons = rows.get(tool_id, [])
+            found.append(
+                ToolReasons(
+                    ToolRef(tool_id, tool.slug, tool.name),
+                    pros=tuple(ranked([_reason(r) for r in reasons if r.kind == ReasonKind.PRO])),
+                    cons=tuple(ranked([_reason(r) for r in reasons if r.kind == ReasonKind.CON])),
+                )
+            )
+        if not found:
+            raise ToolsGone()
+        return found
+
+    async def alternatives(self, tool_ids: Sequence[int]) -> list[ToolAlternatives]:
+        ids = list(dict.fromkeys(tool_ids))
+        async with self._sessions() as session:
+            tools = await tools_with_categories(session, ids)
+            rows = await alternatives_of(session, [i for i in ids if i in tools])
+        found = [
+            ToolAlternatives(
+                ToolRef(tool_id, tools[tool_id][0].slug, tools[tool_id][0].name),
+                tuple(
+                    Alternative(ToolRef(alt_id, slug, name), description)
+                    for alt_id, slug, name, description in rows.get(tool_id, ())
+                ),
+            )
+            for tool_id in ids
+            if tool_id in tools
+        ]
+        if not found:
+            raise ToolsGone()
+        return found
+
+    async def tool_refs(self, tool_ids: Sequence[int]) -> list[ToolRef]:
+        ids = list(dict.fromkeys(tool_ids))
+        async with self._sessions() as session:
+            tools = await tools_with_categories(session, ids)
+        refs = [ToolRef(i, tools[i][0].slug, tools[i][0].name) for i in ids if i in tools]
+        if not refs:
+            raise ToolsGone()
+        return refs
+
+    async def followed(self, *, guild_id: int, member_id: int, tool_ids: Sequence[int]) -> set[int]:
+        async with self._sessions() as session:
+            return await community.followed_among(
+                session, guild_id=guild_id, member_id=member_id, tool_ids=tool_ids
+            )
+
+    async def set_follows(
+        self,
+        *,
+        guild_id: int,
+        member_id: int,
+        offered: Sequence[ToolRef],
+        chosen: Sequence[int],
+    ) -> FollowChange:
+        """Among the tools offered, follow exactly those chosen."""
+        chosen_ids = {tool_id for tool_id in chosen if any(t.id == tool_id for t in offered)}
+        async with self._sessions() as session, session.begin():
+            followed = await community.follow(
+                session, guild_id=guild_id, member_id=member_id, tool_ids=sorted(chosen_ids)
+            )
+            unfollowed = await community.unfollow(
+                session,
+                guild_id=guild_id,
+                member_id=member_id,
+                tool_ids=[t.id for t in offered if t.id not in chosen_ids],
+            )
+            now = await community.followed_among(
+                session, guild_id=guild_id, member_id=member_id, tool_ids=[t.id for t in offered]
+            )
+        return FollowChange(
+            followed=tuple(t for t in offered if t.id in followed),
+            unfollowed=tuple(t for t in offered if t.id in unfollowed),
+            now_following=tuple(t for t in offered if t.id in now),
+        )

@@ -1,0 +1,600 @@
+"""/compare, /tool and /alternatives, and the buttons on their answers.
+
+Buttons and selects are `DynamicItem`s whose custom_id carries the tool ids
+("stackup:cmp:pc:3,17,42"), so they work on messages sent before a restart without any state
+kept in memory.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Awaitable, Callable, Sequence
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.autocomplete import tool_choices
+from bot.bot import StackupBot, report_error
+from bot.comparison import ToolAlternatives, ToolCard, ToolRef
+from bot.errors import InvalidInput
+from bot.render.compare import (
+    CHART_FILENAME,
+    alternatives_embeds,
+    chart_spec,
+    clip,
+    comparison_embeds,
+    reasons_pages,
+    tool_embeds,
+)
+from bot.services.catalog import ResolvedNames, UnresolvedName, resolve_names
+from bot.services.compare import MAX_COMPARED
+
+NO_PINGS = discord.AllowedMentions.none()
+IDS = r"(?P<ids>\d{1,19}(?:,\d{1,19}){0,4})"
+ADVICE_COG = "Advice"
+
+
+def _ids(text: str) -> list[int]:
+    return [int(part) for part in text.split(",")]
+
+
+def _joined(ids: Sequence[int]) -> str:
+    return ",".join(str(tool_id) for tool_id in ids)
+
+
+def _bot(interaction: discord.Interaction) -> StackupBot:
+    return interaction.client  # type: ignore[return-value]
+
+
+def _names(refs: Sequence[ToolRef]) -> str:
+    names = [f"**{ref.name}**" for ref in refs]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# ---------------------------------------------------------------- answers
+
+
+class ChartFile(discord.File):
+    """Discord's spec types an upload's attachment id as a snowflake string; discord.py sends
+    the index as a number, which the spec (if not Discord) refuses. Send what the spec says."""
+
+    def to_dict(self, index: int) -> dict[str, object]:
+        payload = super().to_dict(index)
+        payload["id"] = str(index)
+        return payload
+
+
+async def _chart_file(bot: StackupBot, tools: Sequence[ToolCard]) -> discord.File | None:
+    png = await bot.charts.render(chart_spec(tools))
+    if png is None:
+        return None
+    return ChartFile(
+        io.BytesIO(png), filename=CHART_FILENAME, description="Chart of pros and cons votes"
+    )
+
+
+async def send_comparison(interaction: discord.Interaction, tool_ids: Sequence[int]) -> None:
+    """Defer publicly (the chart takes a moment), then answer with the comparison."""
+    bot = _bot(interaction)
+    await interaction.response.defer(thinking=True)
+    comparison = await bot.compare.compare(tool_ids, guild_id=interaction.guild_id)
+    chart = await _chart_file(bot, comparison.tools)
+    embeds = comparison_embeds(
+        comparison, guild=interaction.guild_id is not None, chart=chart is not None
+    )
+    view = actions_view([tool.id for tool in comparison.tools])
+    for related in comparison.related[:5]:
+        view.add_item(
+            RunComparison(
+                [ref.id for ref in related.tools],
+                label=clip(" vs ".join(ref.name for ref in related.tools), 80),
+            )
+        )
+    await _followup(interaction, embeds=embeds, file=chart, view=view)
+
+
+async def send_tool_card(interaction: discord.Interaction, tool_id: int) -> None:
+    bot = _bot(interaction)
+    await interaction.response.defer(thinking=True)
+    card = await bot.compare.card(tool_id, guild_id=interaction.guild_id)
+    chart = await _chart_file(bot, [card])
+    embeds = tool_embeds(card, guild=interaction.guild_id is not None, chart=chart is not None)
+    await _followup(interaction, embeds=embeds, file=chart, view=actions_view([tool_id]))
+
+
+async def send_alternatives(
+    interaction: discord.Interaction, tool_ids: Sequence[int], *, ephemeral: bool
+) -> None:
+    bot = _bot(interaction)
+    found = await bot.compare.alternatives(tool_ids)
+    view = discord.ui.View(timeout=None)
+    if len(found) == 1 and found[0].alternatives:
+        view.add_item(CompareWithSelect.for_alternatives(found[0]))
+    await interaction.response.send_message(
+        embeds=alternatives_embeds(found),
+        view=view,
+        ephemeral=ephemeral,
+        allowed_mentions=NO_PINGS,
+    )
+
+
+async def _followup(
+    interaction: discord.Interaction,
+    *,
+    embeds: list[discord.Embed],
+    file: discord.File | None,
+    view: discord.ui.View,
+) -> None:
+    kwargs = {"file": file} if file is not None else {}
+    await interaction.followup.send(embeds=embeds, view=view, allowed_mentions=NO_PINGS, **kwargs)
+
+
+def actions_view(tool_ids: Sequence[int]) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for action in ToolAction.ACTIONS:
+        view.add_item(ToolAction(action, tool_ids))
+    return view
+
+
+# ---------------------------------------------------------------- components
+
+
+async def _guarded(interaction: discord.Interaction, action: Awaitable[None]) -> None:
+    """A component's failure reaches the member the same way a command's does."""
+    try:
+        await action
+    except Exception as error:  # every failure is reported to the member, none swallowed
+        await report_error(interaction, error)
+
+
+class ToolAction(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"stackup:cmp:(?P<action>pc|alts|advice|follow):" + IDS,
+):
+    """ "Pros & cons", "Alternatives", "Ask for advice" and "Follow" under a comparison."""
+
+    ACTIONS = ("pc", "alts", "advice", "follow")
+    LABELS = {
+        "pc": ("Pros & cons", "⚖️"),
+        "alts": ("Alternatives", "🔀"),
+        "advice": ("Ask for advice", "🙋"),
+        "follow": ("Follow", "🔔"),
+    }
+
+    def __init__(self, action: str, tool_ids: Sequence[int]) -> None:
+        label, emoji = self.LABELS[action]
+        self.action = action
+        self.tool_ids = list(tool_ids)
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                emoji=emoji,
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"stackup:cmp:{action}:{_joined(tool_ids)}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> ToolAction:
+        return cls(match["action"], _ids(match["ids"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        handlers = {
+            "pc": _show_reasons,
+            "alts": _show_alternatives,
+            "advice": _ask_for_advice,
+            "follow": _offer_follow,
+        }
+        await _guarded(interaction, handlers[self.action](interaction, self.tool_ids))
+
+
+async def _show_reasons(
+    interaction: discord.Interaction, tool_ids: Sequence[int], page: int = 0, *, edit: bool = False
+) -> None:
+    found = await _bot(interaction).compare.reasons(tool_ids)
+    pages = reasons_pages(found)
+    page = min(max(page, 0), len(pages) - 1)
+    view = discord.ui.View(timeout=None)
+    if len(pages) > 1:
+        view.add_item(ReasonsPage(tool_ids, page - 1, disabled=page == 0, label="◀ Previous"))
+        view.add_item(
+            ReasonsPage(tool_ids, page + 1, disabled=page == len(pages) - 1, label="Next ▶")
+        )
+    content = f"Page {page + 1} of {len(pages)}" if len(pages) > 1 else None
+    if edit:
+        await interaction.response.edit_message(content=content, embeds=pages[page], view=view)
+    else:
+        await interaction.response.send_message(
+            content=content,
+            embeds=pages[page],
+            view=view,
+            ephemeral=True,
+            allowed_mentions=NO_PINGS,
+        )
+
+
+async def _show_alternatives(interaction: discord.Interaction, tool_ids: Sequence[int]) -> None:
+    await send_alternatives(interaction, tool_ids, ephemeral=True)
+
+
+async def _ask_for_advice(interaction: discord.Interaction, tool_ids: Sequence[int]) -> None:
+    bot = _bot(interaction)
+    advice = bot.get_cog(ADVICE_COG)
+    refs = await bot.compare.tool_refs(tool_ids)
+    if advice is None or not hasattr(advice, "ask_about"):
+        raise InvalidInput(
+            f"Advice posts are not available on this bot yet; ask about {_names(refs)} "
+            "in the channel instead."
+        )
+    await advice.ask_about(interaction, refs)
+
+
+async def _offer_follow(interaction: discord.Interaction, tool_ids: Sequence[int]) -> None:
+    bot = _bot(interaction)
+    if interaction.guild_id is None:
+        raise InvalidInput("Following works in a server, not in direct messages.")
+    refs = await bot.compare.tool_refs(tool_ids)
+    member = interaction.user.id
+    if len(refs) == 1:
+        followed = await bot.compare.followed(
+            guild_id=interaction.guild_id, member_id=member, tool_ids=[refs[0].id]
+        )
+        chosen = [] if followed else [refs[0].id]
+        change = await bot.compare.set_follows(
+            guild_id=interaction.guild_id, member_id=member, offered=refs, chosen=chosen
+        )
+        text = (
+            f"You now follow {_names(refs)} in this server. Click Follow again to stop."
+            if change.now_following
+            else f"You no longer follow {_names(refs)}."
+        )
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+        return
+    followed = await bot.compare.followed(
+        guild_id=interaction.guild_id, member_id=member, tool_ids=[ref.id for ref in refs]
+    )
+    view = discord.ui.View(timeout=None)
+    view.add_item(FollowSelect(refs, followed))
+    await interaction.response.send_message(
+        "Choose the tools you follow in this server:",
+        view=view,
+        ephemeral=True,
+        allowed_mentions=NO_PINGS,
+    )
+
+
+class FollowSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"stackup:follow:" + IDS):
+    """Follow exactly the tools chosen among those offered."""
+
+    def __init__(self, refs: Sequence[ToolRef], followed: set[int] | None = None) -> None:
+        self.tool_ids = [ref.id for ref in refs]
+        followed = followed or set()
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"stackup:follow:{_joined(self.tool_ids)}",
+                placeholder="Tools to follow",
+                min_values=0,
+                max_values=max(len(refs), 1),
+                options=[
+                    discord.SelectOption(
+                        label=clip(ref.name, 100), value=str(ref.id), default=ref.id in followed
+                    )
+                    for ref in refs
+                ],
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Select, match: re.Match[str], /
+    ) -> FollowSelect:
+        select = cls([])
+        select.tool_ids = _ids(match["ids"])
+        return select
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _guarded(interaction, self._apply(interaction))
+
+    async def _apply(self, interaction: discord.Interaction) -> None:
+        bot = _bot(interaction)
+        if interaction.guild_id is None:
+            raise InvalidInput("Following works in a server, not in direct messages.")
+        refs = await bot.compare.tool_refs(self.tool_ids)
+        chosen = [int(value) for value in self.item.values if value.isdigit()]
+        change = await bot.compare.set_follows(
+            guild_id=interaction.guild_id,
+            member_id=interaction.user.id,
+            offered=refs,
+            chosen=chosen,
+        )
+        text = (
+            f"You follow {_names(change.now_following)} in this server."
+            if change.now_following
+            else "You follow none of these tools."
+        )
+        view = discord.ui.View(timeout=None)
+        view.add_item(FollowSelect(refs, {ref.id for ref in change.now_following}))
+        await interaction.response.edit_message(content=text, view=view)
+
+
+class ReasonsPage(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"stackup:pc:(?P<page>-?\d{1,3}):" + IDS,
+):
+    def __init__(
+        self, tool_ids: Sequence[int], page: int, *, disabled: bool = False, label: str = "Page"
+    ) -> None:
+        self.tool_ids = list(tool_ids)
+        self.page = page
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.secondary,
+                disabled=disabled,
+                custom_id=f"stackup:pc:{page}:{_joined(tool_ids)}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> ReasonsPage:
+        return cls(_ids(match["ids"]), int(match["page"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _guarded(interaction, _show_reasons(interaction, self.tool_ids, self.page, edit=True))
+
+
+class RunComparison(discord.ui.DynamicItem[discord.ui.Button], template=r"stackup:run:" + IDS):
+    """A suggested or related comparison, one click away."""
+
+    def __init__(self, tool_ids: Sequence[int], *, label: str = "Compare") -> None:
+        self.tool_ids = list(tool_ids)
+        super().__init__(
+            discord.ui.Button(
+                label=clip(label, 80),
+                style=discord.ButtonStyle.primary,
+                custom_id=f"stackup:run:{_joined(tool_ids)}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> RunComparison:
+        return cls(_ids(match["ids"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if len(self.tool_ids) == 1:
+            await _guarded(interaction, send_tool_card(interaction, self.tool_ids[0]))
+        else:
+            await _guarded(interaction, send_comparison(interaction, self.tool_ids))
+
+
+class ShowAlternatives(
+    discord.ui.DynamicItem[discord.ui.Button], template=r"stackup:alts:(?P<id>\d{1,19})"
+):
+    """A suggested tool for /alternatives."""
+
+    def __init__(self, tool_id: int, *, label: str = "Alternatives") -> None:
+        self.tool_id = tool_id
+        super().__init__(
+            discord.ui.Button(
+                label=clip(label, 80),
+                style=discord.ButtonStyle.primary,
+                custom_id=f"stackup:alts:{tool_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> ShowAlternatives:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _guarded(interaction, send_alternatives(interaction, [self.tool_id], ephemeral=False))
+
+
+class CompareWithSelect(
+    discord.ui.DynamicItem[discord.ui.Select], template=r"stackup:cmpwith:(?P<id>\d{1,19})"
+):
+    """Under /alternatives: compare the tool with up to four of its alternatives."""
+
+    def __init__(self, tool_id: int, select: discord.ui.Select | None = None) -> None:
+        self.tool_id = tool_id
+        super().__init__(select or discord.ui.Select(custom_id=f"stackup:cmpwith:{tool_id}"))
+
+    @classmethod
+    def for_alternatives(cls, found: ToolAlternatives) -> CompareWithSelect:
+        options = [
+            discord.SelectOption(label=clip(alt.tool.name, 100), value=str(alt.tool.id))
+            for alt in found.alternatives[:25]
+        ]
+        select = discord.ui.Select(
+            custom_id=f"stackup:cmpwith:{found.tool.id}",
+            placeholder=clip(f"Compare {found.tool.name} with…", 150),
+            min_values=1,
+            max_values=min(MAX_COMPARED - 1, len(options)),
+            options=options,
+        )
+        return cls(found.tool.id, select)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Select, match: re.Match[str], /
+    ) -> CompareWithSelect:
+        return cls(int(match["id"]), item)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        chosen = [int(value) for value in self.item.values if value.isdigit()]
+        ids = list(dict.fromkeys([self.tool_id, *chosen]))[:MAX_COMPARED]
+        await _guarded(interaction, send_comparison(interaction, ids))
+
+
+DYNAMIC_ITEMS = (
+    ToolAction,
+    FollowSelect,
+    ReasonsPage,
+    RunComparison,
+    ShowAlternatives,
+    CompareWithSelect,
+)
+
+
+# ---------------------------------------------------------------- unknown names
+
+
+def _unknown_answer(
+    resolved: ResolvedNames,
+    suggestion_items: Callable[[UnresolvedName], list[discord.ui.Item]],
+) -> tuple[str, discord.ui.View]:
+    """Name each unknown tool with its closest matches; when only one name is unknown, the
+    matches are buttons that go on with the command."""
+    lines = []
+    for unknown in resolved.unknown:
+        shown = clip(unknown.query, 80)
+        if unknown.suggestions:
+            names = ", ".join(f"**{s.name}**" for s in unknown.suggestions)
+            lines.append(f"No tool called “{shown}” in the catalog. Closest: {names}.")
+        else:
+            lines.append(f"No tool called “{shown}” in the catalog, nor anything close.")
+    view = discord.ui.View(timeout=None)
+    if len(resolved.unknown) == 1:
+        for item in suggestion_items(resolved.unknown[0])[:5]:
+            view.add_item(item)
+        if view.children:
+            lines.append("Pick one below to go on with it.")
+    return "\n".join(lines), view
+
+
+class Compare(commands.Cog):
+    def __init__(self, bot: StackupBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+
+    async def _resolve(self, queries: Sequence[str]) -> ResolvedNames:
+        return resolve_names(await self.bot.fresh_catalog_index(), queries)
+
+    async def _autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return tool_choices(self.bot.catalog_index_now(), current)
+
+    @app_commands.command(name="compare")
+    @app_commands.describe(
+        first="A tool, e.g. ExpressJS",
+        second="Another tool, e.g. Flask",
+        third="Optional third tool",
+        fourth="Optional fourth tool",
+        fifth="Optional fifth tool",
+    )
+    async def compare(
+        self,
+        interaction: discord.Interaction,
+        first: app_commands.Range[str, 1, 100],
+        second: app_commands.Range[str, 1, 100],
+        third: app_commands.Range[str, 1, 100] | None = None,
+        fourth: app_commands.Range[str, 1, 100] | None = None,
+        fifth: app_commands.Range[str, 1, 100] | None = None,
+    ) -> None:
+        """Put two to five tools side by side: figures, differences, pros and cons."""
+        queries = [q for q in (first, second, third, fourth, fifth) if q and q.strip()]
+        resolved = await self._resolve(queries)
+        if resolved.unknown:
+            known = resolved.tools
+
+            def suggestions(unknown: UnresolvedName) -> list[discord.ui.Item]:
+                taken = {tool.tool_id for tool in known if tool is not None}
+                items = []
+                for suggestion in unknown.suggestions:
+                    if suggestion.tool_id in taken:
+                        continue
+                    ids = [
+                        suggestion.tool_id if position == unknown.position else tool.tool_id
+                        for position, tool in enumerate(known)
+                        if tool is not None or position == unknown.position
+                    ]
+                    items.append(RunComparison(ids, label=suggestion.name))
+                return items
+
+            text, view = _unknown_answer(resolved, suggestions)
+            await interaction.response.send_message(
+                text, view=view, ephemeral=True, allowed_mentions=NO_PINGS
+            )
+            return
+        tools = [tool for tool in resolved.tools if tool is not None]
+        repeated = resolved.duplicates
+        if repeated:
+            raise InvalidInput(
+                f"**{clip(repeated[0].name, 80)}** is named twice; "
+                "compare two to five different tools."
+            )
+        if len(tools) < 2:
+            raise InvalidInput("Name at least two different tools to compare.")
+        await send_comparison(interaction, [tool.tool_id for tool in tools])
+
+    @app_commands.command(name="tool")
+    @app_commands.describe(name="The tool, e.g. Flask")
+    async def tool(
+        self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 100]
+    ) -> None:
+        """One tool's full card: facts, links, figures, features, pros and cons."""
+        resolved = await self._resolve([name])
+        if resolved.unknown:
+            text, view = _unknown_answer(
+                resolved,
+                lambda unknown: [
+                    RunComparison([s.tool_id], label=s.name) for s in unknown.suggestions
+                ],
+            )
+            await interaction.response.send_message(
+                text, view=view, ephemeral=True, allowed_mentions=NO_PINGS
+            )
+            return
+        await send_tool_card(interaction, resolved.tools[0].tool_id)  # type: ignore[union-attr]
+
+    @app_commands.command(name="alternatives")
+    @app_commands.describe(name="The tool, e.g. Koa")
+    async def alternatives(
+        self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 100]
+    ) -> None:
+        """A tool's alternatives, each with a one-line description."""
+        resolved = await self._resolve([name])
+        if resolved.unknown:
+            text, view = _unknown_answer(
+                resolved,
+                lambda unknown: [
+                    ShowAlternatives(s.tool_id, label=s.name) for s in unknown.suggestions
+                ],
+            )
+            await interaction.response.send_message(
+                text, view=view, ephemeral=True, allowed_mentions=NO_PINGS
+            )
+            return
+        await send_alternatives(
+            interaction,
+            [resolved.tools[0].tool_id],  # type: ignore[union-attr]
+            ephemeral=False,
+        )
+
+    compare.autocomplete("first")(_autocomplete)
+    compare.autocomplete("second")(_autocomplete)
+    compare.autocomplete("third")(_autocomplete)
+    compare.autocomplete("fourth")(_autocomplete)
+    compare.autocomplete("fifth")(_autocomplete)
+    tool.autocomplete("name")(_autocomplete)
+    alternatives.autocomplete("name")(_autocomplete)
+
+
+async def setup(bot: StackupBot) -> None:
+    await bot.add_cog(Compare(bot))
