@@ -258,7 +258,7 @@ async def _offer_follow(interaction: discord.Interaction, tool_ids: Sequence[int
         guild_id=interaction.guild_id, member_id=member, tool_ids=[ref.id for ref in refs]
     )
     view = discord.ui.View(timeout=None)
-    view.add_item(FollowSelect(refs, followed))
+    view.add_item(FollowSelect.offering(refs, followed))
     await interaction.response.send_message(
         "Choose the tools you follow in this server:",
         view=view,
@@ -270,31 +270,32 @@ async def _offer_follow(interaction: discord.Interaction, tool_ids: Sequence[int
 class FollowSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"stackup:follow:" + IDS):
     """Follow exactly the tools chosen among those offered."""
 
-    def __init__(self, refs: Sequence[ToolRef], followed: set[int] | None = None) -> None:
-        self.tool_ids = [ref.id for ref in refs]
-        followed = followed or set()
-        super().__init__(
-            discord.ui.Select(
-                custom_id=f"stackup:follow:{_joined(self.tool_ids)}",
-                placeholder="Tools to follow",
-                min_values=0,
-                max_values=max(len(refs), 1),
-                options=[
-                    discord.SelectOption(
-                        label=clip(ref.name, 100), value=str(ref.id), default=ref.id in followed
-                    )
-                    for ref in refs
-                ],
-            )
+    def __init__(self, tool_ids: Sequence[int], select: discord.ui.Select) -> None:
+        self.tool_ids = list(tool_ids)
+        super().__init__(select)
+
+    @classmethod
+    def offering(cls, refs: Sequence[ToolRef], followed: set[int]) -> FollowSelect:
+        ids = [ref.id for ref in refs]
+        select = discord.ui.Select(
+            custom_id=f"stackup:follow:{_joined(ids)}",
+            placeholder="Tools to follow",
+            min_values=0,
+            max_values=len(refs),
+            options=[
+                discord.SelectOption(
+                    label=clip(ref.name, 100), value=str(ref.id), default=ref.id in followed
+                )
+                for ref in refs
+            ],
         )
+        return cls(ids, select)
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Select, match: re.Match[str], /
     ) -> FollowSelect:
-        select = cls([])
-        select.tool_ids = _ids(match["ids"])
-        return select
+        return cls(_ids(match["ids"]), item)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await _guarded(interaction, self._apply(interaction))
@@ -317,7 +318,7 @@ class FollowSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"stackup
             else "You follow none of these tools."
         )
         view = discord.ui.View(timeout=None)
-        view.add_item(FollowSelect(refs, {ref.id for ref in change.now_following}))
+        view.add_item(FollowSelect.offering(refs, {ref.id for ref in change.now_following}))
         await interaction.response.edit_message(content=text, view=view)
 
 

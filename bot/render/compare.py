@@ -419,7 +419,7 @@ def _alternatives_embeds(found: Sequence[ToolAlternatives], detail: Detail) -> l
         if not entry.alternatives:
             embed.description = "The catalog lists no alternatives yet."
         else:
-            limit = detail.line
+            limit = detail.line * 2  # a whole first sentence where there is room
             lines = [
                 f"**{alt.tool.name}**"
                 + (f": {clip(first_sentence(alt.description), limit)}" if limit >= 30 else "")

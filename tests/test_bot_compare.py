@@ -1,0 +1,382 @@
+"""/compare, /tool and /alternatives through the real bot under simcord, on the shipped catalog.
+
+The seed page (tests/fixtures/, StackShare's ExpressJS vs Flask vs Koa) is the model: every fact
+on it must be reachable from `/compare first:ExpressJS second:Flask third:Koa`, in the message
+or behind its buttons.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from sqlmodel import select
+
+from bot.bot import StackupBot
+from bot.comparison import format_count
+from bot.errors import InvalidInput
+from db import community
+from db.models import Comparison, Follow, ProCon, Tool, ToolTally, VoteTarget
+from db.votes import cast_vote
+from tests.seed_page import read_seed_page
+
+SEED = read_seed_page()
+METRICS = {
+    "stacks": "Stacks",
+    "followers": "Followers",
+    "votes": "Votes",
+    "github_stars": "GitHub Stars",
+    "github_forks": "GitHub Forks",
+}
+
+
+@pytest.fixture
+def world(simcord_env):
+    guild = simcord_env.create_guild()
+    channel = guild.create_text_channel("general")
+    member = guild.add_member(simcord_env.create_user("ada"))
+    return guild, channel, member
+
+
+async def _tool_ids(sessions, *slugs: str) -> list[int]:
+    async with sessions() as session:
+        rows = (await session.exec(select(Tool.slug, Tool.id).where(Tool.slug.in_(slugs)))).all()
+    ids = dict(rows)
+    return [ids[slug] for slug in slugs]
+
+
+def _fields(embed) -> dict[str, str]:
+    return {field.name: field.value for field in embed.fields}
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+async def _compare_trio(member, channel):
+    return await member.slash(channel, "compare", first="ExpressJS", second="Flask", third="Koa")
+
+
+async def test_the_seed_trio_shows_every_fact_of_the_seed_page(simcord_env, world):
+    _guild, channel, member = world
+    result = await _compare_trio(member, channel)
+
+    # Deferred first (the chart takes a moment), publicly.
+    callbacks = [r.json for r in simcord_env.http_requests if r.path.endswith("/callback")]
+    assert callbacks == [{"type": 5}]
+    assert not result.ephemeral
+    message = result.response
+    overview, differences, *per_tool = message.embeds
+    assert overview.title == "ExpressJS vs Flask vs Koa"
+    assert SEED.category_path in overview.description
+    columns = _fields(overview)
+    tool_embeds = {embed.title: embed for embed in per_tool}
+    assert set(tool_embeds) == set(SEED.tools) == {"ExpressJS", "Flask", "Koa"}
+    for name, page in SEED.tools.items():
+        column = _flat(columns[name])
+        assert _flat(page.description) in column
+        for metric, value in page.stats.items():
+            assert f"{METRICS[metric]} {format_count(value)}" in column, (name, metric)
+        assert "StackShare (2025-01-01)" in column
+        features = tool_embeds[name].fields[0].value if page.features else ""
+        for feature in page.features:
+            assert f"• {feature}" in features
+        shown = _fields(tool_embeds[name])
+        for text, count in page.pros[:5]:
+            assert f"`{count}` {text}" in shown["Pros"]
+
+    # The chart is a real PNG attached to the message and shown in the last embed.
+    (attachment,) = message.attachments
+    assert attachment.filename == "stackup-chart.png"
+    assert per_tool[-1].image.url == "attachment://stackup-chart.png"
+    picture = Image.open(io.BytesIO(await attachment.read()))
+    assert picture.format == "PNG" and picture.height > picture.width / 2
+
+    # Differences are computed: the page's "Language and Ecosystem" point among them.
+    found = _fields(differences)
+    assert "**ExpressJS, Koa**: JavaScript (npm)" in found["Language & ecosystem"]
+    assert "**Flask**: Python (PyPI)" in found["Language & ecosystem"]
+    assert found["Category"] == f"All: {SEED.category_path}"
+    assert "**ExpressJS, Koa**: MIT" in found["License"]
+    assert "ExpressJS is the oldest" in found["Age"]
+    assert "**ExpressJS**: “Simple” (381)" in found["Most praised"]
+    assert "**Koa**: nothing yet" in found["Most criticised"]
+    assert "Integrations in common" not in found  # Flask has none on the page
+    for name in ("ExpressJS", "Koa"):
+        assert _fields(tool_embeds[name])["Integrations"] == "Node.js"
+
+    # "Pros & cons": every pro and con of the page with its count, the source labelled.
+    lists = await member.click(message, label="Pros & cons")
+    assert lists.ephemeral
+    by_tool = {embed.title: _fields(embed) for embed in lists.response.embeds}
+    for name, page in SEED.tools.items():
+        fields = by_tool[f"{name}: pros and cons"]
+        for text, count in page.pros:
+            assert f"`{count}` {text} ({count} StackShare + 0 members)" in fields["Pros"]
+        for text, count in page.cons:
+            assert f"`{count}` {text} ({count} StackShare + 0 members)" in fields["Cons"]
+    assert "StackShare as of 2025-01-01" in lists.response.embeds[0].footer.text
+
+    # "Alternatives": each of the page's alternatives, with its one-line description.
+    alternatives = await member.click(message, label="Alternatives")
+    assert alternatives.ephemeral
+    listed = _flat(" ".join(embed.description for embed in alternatives.response.embeds))
+    for name, description in SEED.alternatives.items():
+        first_sentence = _flat(description).split(". ")[0]
+        assert f"**{name}**: {first_sentence}" in listed, name
+
+
+async def test_fuzzy_names_and_slugs_resolve(simcord_env, world):
+    _guild, channel, member = world
+    result = await member.slash(channel, "compare", first="express.js", second="flsk", third="koa")
+    assert result.response.embeds[0].title == "ExpressJS vs Flask vs Koa"
+
+
+async def test_autocomplete_offers_tools_for_every_option(simcord_env, world):
+    _guild, channel, member = world
+    for option in ("first", "second", "third", "fourth", "fifth"):
+        choices = await member.autocomplete(channel, "compare", option, "fla")
+        assert {"name": "Flask", "value": "flask"} in choices
+    choices = await member.autocomplete(channel, "tool", "name", "koa")
+    assert choices[0] == {"name": "Koa", "value": "koa"}
+
+
+async def test_an_unknown_name_gets_an_ephemeral_answer_with_buttons_that_go_on(simcord_env, world):
+    _guild, channel, member = world
+    result = await member.slash(channel, "compare", first="flask", second="sql")
+
+    assert result.ephemeral
+    assert result.response.content.startswith("No tool called “sql” in the catalog. Closest: ")
+    buttons = [c for row in result.response.components for c in row["components"]]
+    assert buttons and all(b["custom_id"].startswith("stackup:run:") for b in buttons)
+    choice = buttons[0]["label"]
+    assert f"**{choice}**" in result.response.content
+
+    followed = await member.click(result.response, label=choice)
+    assert not followed.ephemeral
+    assert followed.response.embeds[0].title == f"Flask vs {choice}"
+
+
+async def test_several_unknown_names_are_all_named(simcord_env, world):
+    _guild, channel, member = world
+    result = await member.slash(channel, "compare", first="qqqzzz", second="sql")
+    assert result.ephemeral
+    assert "“qqqzzz”" in result.response.content and "“sql”" in result.response.content
+    assert result.response.components == []
+
+
+async def test_the_same_tool_twice_is_explained_ephemerally(simcord_env, world):
+    _guild, channel, member = world
+    result = await member.slash(channel, "compare", first="Flask", second="flask")
+    assert result.ephemeral
+    assert result.response.content == (
+        "**Flask** is named twice; compare two to five different tools."
+    )
+    assert isinstance(simcord_env.errors[-1].original, InvalidInput)
+
+
+async def test_names_in_answers_cannot_ping(simcord_env, world):
+    _guild, channel, member = world
+    result = await member.slash(channel, "compare", first="flask", second="@everyone")
+    assert "@everyone" in result.response.content
+    callback = [r for r in simcord_env.http_requests if r.path.endswith("/callback")][-1]
+    assert callback.json["data"]["allowed_mentions"] == {"parse": []}
+
+
+async def test_buttons_keep_working_after_a_restart(
+    simcord_env, world, settings, engine, sessions, chart_renderer
+):
+    _guild, channel, member = world
+    message = (await _compare_trio(member, channel)).response
+
+    await simcord_env.restart_bot(StackupBot(settings, engine, sessions, charts=chart_renderer))
+
+    lists = await member.click(message, label="Pros & cons")
+    assert [embed.title for embed in lists.response.embeds] == [
+        "ExpressJS: pros and cons",
+        "Flask: pros and cons",
+        "Koa: pros and cons",
+    ]
+    alternatives = await member.click(message, label="Alternatives")
+    assert alternatives.response.embeds[0].title == "Alternatives to ExpressJS"
+    follow = await member.click(message, label="Follow")
+    assert follow.ephemeral and follow.response.components
+
+
+async def test_follow_chooses_tools_and_the_figures_show_it(simcord_env, world, sessions):
+    guild, channel, member = world
+    flask, koa = await _tool_ids(sessions, "flask", "koa")
+    message = (await _compare_trio(member, channel)).response
+
+    offer = await member.click(message, label="Follow")
+    await member.select(offer.response, [str(flask), str(koa)])
+
+    async with sessions() as session:
+        follows = await session.exec(select(Follow.tool_id).where(Follow.member_id == member.id))
+        assert sorted(follows.all()) == sorted([flask, koa])
+        tally = await session.get(ToolTally, (flask, guild.id))
+        assert tally.followers == 1
+    again = await _compare_trio(member, channel)
+    column = _fields(again.response.embeds[0])["Flask"]
+    assert "Followers **1** here · 1 all" in column
+
+    # Choosing again replaces the choice: Koa only.
+    offer = await member.click(again.response, label="Follow")
+    options = offer.response.components[0]["components"][0]["options"]
+    assert [o["label"] for o in options if o.get("default")] == ["Flask", "Koa"]
+    answer = await member.select(offer.response, [str(koa)])
+    assert answer.response.content == "You follow **Koa** in this server."
+    async with sessions() as session:
+        follows = await session.exec(select(Follow.tool_id).where(Follow.member_id == member.id))
+        assert follows.all() == [koa]
+        assert (await session.get(ToolTally, (flask, guild.id))).followers == 0
+
+
+async def test_follow_on_a_tool_card_toggles(simcord_env, world, sessions):
+    _guild, channel, member = world
+    card = (await member.slash(channel, "tool", name="flask")).response
+    first = await member.click(card, label="Follow")
+    assert first.response.content.startswith("You now follow **Flask** in this server.")
+    second = await member.click(card, label="Follow")
+    assert second.response.content == "You no longer follow **Flask**."
+
+
+async def test_ask_for_advice_says_it_is_not_available_yet(simcord_env, world):
+    _guild, channel, member = world
+    message = (await _compare_trio(member, channel)).response
+    result = await member.click(message, label="Ask for advice")
+    assert result.ephemeral
+    assert "Advice posts are not available" in result.response.content
+    assert "**ExpressJS**, **Flask** and **Koa**" in result.response.content
+
+
+async def test_member_figures_count_this_server_and_everywhere(simcord_env, world, sessions):
+    guild, channel, member = world
+    (flask,) = await _tool_ids(sessions, "flask")
+    other_guild = 4242
+    async with sessions() as session, session.begin():
+        await community.add_to_stack(session, guild_id=guild.id, member_id=1, tool_ids=[flask])
+        await community.add_to_stack(session, guild_id=other_guild, member_id=2, tool_ids=[flask])
+        await community.add_to_stack(session, guild_id=other_guild, member_id=3, tool_ids=[flask])
+        pro = (
+            await session.exec(
+                select(ProCon).where(ProCon.tool_id == flask, ProCon.text == "Secured")
+            )
+        ).one()
+        for voter, where in ((1, guild.id), (2, other_guild)):
+            await cast_vote(
+                session,
+                kind=VoteTarget.PRO_CON,
+                target_id=pro.id,
+                member_id=voter,
+                guild_id=where,
+                value=1,
+            )
+
+    result = await member.slash(channel, "compare", first="flask", second="django")
+    column = _fields(result.response.embeds[0])["Flask"]
+    assert "Stacks **1** here · 3 all" in column
+    assert "Votes **1** here · 2 all" in column
+    # The members' votes are added to the imported count, and labelled.
+    lists = await member.click(result.response, label="Pros & cons")
+    assert "`8` Secured (6 StackShare + 2 members)" in _fields(lists.response.embeds[0])["Pros"]
+
+
+async def test_related_comparisons_come_from_this_server_only(simcord_env, sessions):
+    here = simcord_env.create_guild(name="here")
+    there = simcord_env.create_guild(name="there")
+    channel_here = here.create_text_channel("general")
+    channel_there = there.create_text_channel("general")
+    ada = here.add_member(simcord_env.create_user("ada"))
+    bob = there.add_member(simcord_env.create_user("bob"))
+
+    await ada.slash(channel_here, "compare", first="flask", second="django")
+    await ada.slash(channel_here, "compare", first="flask", second="django")
+    await bob.slash(channel_there, "compare", first="koa", second="fastify")
+    result = await ada.slash(
+        channel_here, "compare", first="expressjs", second="koa", third="flask"
+    )
+
+    related = _fields(result.response.embeds[0])["Related comparisons"]
+    assert related == "Django vs Flask (2×)"
+    buttons = [c for row in result.response.components for c in row["components"]]
+    assert buttons[-1]["label"] == "Django vs Flask"
+    rerun = await ada.click(result.response, label="Django vs Flask")
+    assert rerun.response.embeds[0].title == "Django vs Flask"
+    async with sessions() as session:
+        rows = (await session.exec(select(Comparison.guild_id, Comparison.run_count))).all()
+    assert sorted(rows) == sorted([(here.id, 3), (here.id, 1), (there.id, 1)])
+
+
+async def test_tool_card_has_links_category_path_and_figures(simcord_env, world):
+    _guild, channel, member = world
+    result = await member.slash(channel, "tool", name="koa")
+
+    assert not result.ephemeral
+    card, votes = result.response.embeds
+    fields = _fields(card)
+    assert card.title == "Koa" and card.url == "https://koajs.com"
+    assert _flat(SEED.tools["Koa"].description) in _flat(card.description)
+    assert fields["Category"] == SEED.category_path
+    assert "[Repository](https://github.com/koajs/koa)" in fields["Links"]
+    assert "First release: 2013" in fields["Facts"]
+    assert "GitHub Stars 35.7K" in fields["Figures from elsewhere"]
+    assert fields["Integrations"] == "Node.js"
+    assert "ExpressJS" in fields["Alternatives"]
+    assert "`6` Async/Await" in _fields(votes)["Pros"]
+    assert votes.image.url == "attachment://stackup-chart.png"
+
+
+async def test_alternatives_lists_one_line_descriptions_and_offers_a_comparison(simcord_env, world):
+    _guild, channel, member = world
+    result = await member.slash(channel, "alternatives", name="flask")
+
+    assert not result.ephemeral
+    (embed,) = result.response.embeds
+    assert embed.title == "Alternatives to Flask"
+    assert "**Django REST framework**: It is a powerful and flexible toolkit" in embed.description
+    select_menu = result.response.components[0]["components"][0]
+    chosen = [o["value"] for o in select_menu["options"][:2]]
+    compared = await member.select(result.response, chosen)
+    title = compared.response.embeds[0].title
+    assert title.startswith("Flask vs ") and title.count(" vs ") == 2
+
+
+async def test_unknown_name_for_tool_and_alternatives_offers_buttons(simcord_env, world):
+    _guild, channel, member = world
+    result = await member.slash(channel, "alternatives", name="sql")
+    assert result.ephemeral
+    label = result.response.components[0]["components"][0]["label"]
+    shown = await member.click(result.response, label=label)
+    assert shown.response.embeds[0].title == f"Alternatives to {label}"
+
+    result = await member.slash(channel, "tool", name="sql")
+    label = result.response.components[0]["components"][0]["label"]
+    shown = await member.click(result.response, label=label)
+    assert shown.response.embeds[0].title == label
+
+
+async def test_five_tools_with_the_longest_texts_fit_in_one_message(simcord_env, world, sessions):
+    _guild, channel, member = world
+    async with sessions() as session:
+        tools = (await session.exec(select(Tool))).all()
+    longest = sorted(
+        tools,
+        key=lambda tool: -(len(tool.description) + sum(len(f) for f in tool.features)),
+    )[:5]
+    result = await member.slash(
+        channel,
+        "compare",
+        **dict(
+            zip(
+                ("first", "second", "third", "fourth", "fifth"),
+                (t.slug for t in longest),
+                strict=True,
+            )
+        ),
+    )
+    embeds = result.response.embeds
+    assert len(embeds) == 7
+    assert sum(len(embed) for embed in embeds) <= 6000
+    # The contract check (conftest) validates the body against the spec and the limits too.
