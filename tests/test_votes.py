@@ -12,7 +12,7 @@ from db import migrate
 from db.catalog_format import SHIPPED_CATALOG_DIR, load_catalog
 from db.catalog_import import catalog_stats, import_catalog
 from db.engine import create_engine, create_session_factory
-from db.models import Category, ProCon, Tool, Vote, VoteTarget
+from db.models import Category, ProCon, Tool, ToolTally, Vote, VoteTarget
 from db.votes import UnknownVoteTarget, VoteChange, cast_vote, withdraw_vote
 from tests.conftest import sqlite_url
 from tests.postgres import fresh_postgres_url
@@ -130,6 +130,21 @@ async def test_random_events_end_equal_to_a_model_of_them(db, reasons):
             sum(1 for (t, _), v in model.items() if t == target and v == -1),
         )
         assert await counters(db, target) == expected == await recount(db, target)
+    # The tool's tally in the guild counts every vote row on its pros and cons.
+    async with db() as session:
+        tool_id = (await session.get(ProCon, reasons[0])).tool_id
+        tally = await session.get(ToolTally, (tool_id, GUILD))
+    assert tally.votes == len(model)
+
+
+async def test_concurrent_votes_move_the_tally_once(db, reasons):
+    member = 900_000_000_000_000_003
+    await asyncio.gather(*(vote(db, reasons[2], member, 1) for _ in range(10)))
+    await asyncio.gather(*(withdraw(db, reasons[2], member) for _ in range(10)))
+    await vote(db, reasons[2], member, -1)
+    async with db() as session:
+        tool_id = (await session.get(ProCon, reasons[2])).tool_id
+        assert (await session.get(ToolTally, (tool_id, GUILD))).votes == 1
 
 
 async def test_a_vote_on_a_missing_target_leaves_no_row(db, reasons):

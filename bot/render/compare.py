@@ -87,15 +87,16 @@ class Detail:
     reasons: int
     reason_text: int
     line: int  # one-line texts: alternatives' descriptions, differences' values
+    sources: int  # lines of figures from elsewhere, one per source
 
 
 LEVELS = (
-    Detail(description=400, features=10, reasons=5, reason_text=100, line=160),
-    Detail(description=240, features=7, reasons=5, reason_text=60, line=110),
-    Detail(description=160, features=5, reasons=3, reason_text=40, line=80),
-    Detail(description=100, features=3, reasons=2, reason_text=32, line=60),
-    Detail(description=60, features=0, reasons=1, reason_text=24, line=40),
-    Detail(description=0, features=0, reasons=1, reason_text=16, line=24),
+    Detail(description=400, features=10, reasons=5, reason_text=100, line=160, sources=4),
+    Detail(description=240, features=7, reasons=5, reason_text=60, line=110, sources=3),
+    Detail(description=160, features=5, reasons=3, reason_text=40, line=80, sources=2),
+    Detail(description=100, features=3, reasons=2, reason_text=32, line=60, sources=2),
+    Detail(description=60, features=0, reasons=1, reason_text=24, line=40, sources=1),
+    Detail(description=0, features=0, reasons=1, reason_text=16, line=24, sources=1),
 )
 
 
@@ -263,14 +264,15 @@ def _comparison_embeds(
     tools = comparison.tools
     overview = discord.Embed(title=title_for(tools), colour=BRAND_COLOUR)
     paths = list(dict.fromkeys(tool.category_path for tool in tools))
-    overview.description = "\n".join(f"📂 {path}" for path in paths)
+    overview.description = "\n".join(f"📂 {clip(path, detail.line * 2)}" for path in paths)
     for tool in tools:
         lines = []
         if detail.description:
             lines.append(clip(one_line(tool.description), detail.description))
-        lines.append(f"*{_facts_line(tool)}*")
+        lines.append(f"*{clip(_facts_line(tool), detail.line)}*")
         lines.append(member_figures(tool.figures, guild=guild))
-        lines.extend(external_figures(tool.external))
+        sources = external_figures(tool.external)
+        lines.extend(clip(line, detail.line * 2) for line in sources[: detail.sources])
         _field(overview, tool.name, "\n".join(lines), inline=True)
     if comparison.related:
         _field(
