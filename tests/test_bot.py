@@ -154,6 +154,9 @@ async def test_commands_sync_once_and_not_again_after_a_restart(
     assert len(syncs) == 1
     assert {c["name"] for c in syncs[0].json} == {
         "stackup",
+        "compare",
+        "tool",
+        "alternatives",
         "pick",
         "crash",
         "slow-crash",
@@ -185,7 +188,7 @@ async def test_a_changed_command_tree_is_synced_again(
         r for r in simcord_env.http_requests if r.method == "PUT" and r.path.endswith("/commands")
     ]
     assert len(syncs) == 2
-    assert {c["name"] for c in syncs[-1].json} == {"stackup"}
+    assert {c["name"] for c in syncs[-1].json} == {"stackup", "compare", "tool", "alternatives"}
 
 
 async def test_a_catalog_import_elsewhere_reaches_the_running_bot(
@@ -229,7 +232,12 @@ async def test_dev_guild_gets_the_commands_instead_of_everyone(
         if r.method == "PUT" and r.path.endswith(f"/guilds/{guild.id}/commands")
     ]
     assert len(guild_syncs) == 1
-    assert {c["name"] for c in guild_syncs[0].json} == {"stackup"}
+    assert {c["name"] for c in guild_syncs[0].json} == {
+        "stackup",
+        "compare",
+        "tool",
+        "alternatives",
+    }
     result = await member.slash(channel, "stackup about")
     assert result.response.embeds[0].title == "Stackup"
 
