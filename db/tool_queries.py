@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import select
 from sqlalchemy.orm import aliased
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import (

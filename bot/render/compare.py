@@ -319,7 +319,10 @@ def _comparison_embeds(
     return embeds
 
 
-def chart_spec(tools: Sequence[ToolCard], *, per_side: int = 5) -> ChartSpec:
+def chart_spec(tools: Sequence[ToolCard]) -> ChartSpec:
+    """Each tool's top pros and cons: five of each for up to three tools, three for more,
+    which keeps the picture readable and its drawing (text is most of it) near 100 ms."""
+    per_side = 5 if len(tools) <= 3 else 3
     return ChartSpec(
         title=clip(f"{' vs '.join(tool.name for tool in tools)}: pros and cons votes", 120),
         tools=tuple(
