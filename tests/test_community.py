@@ -206,3 +206,26 @@ async def test_stack_rows_are_guild_data(db, tools):
     async with db() as session:
         rows = (await session.exec(select(StackEntry.guild_id, StackEntry.tool_id))).all()
     assert sorted(rows) == sorted([(GUILD, tools[0]), (GUILD, tools[1]), (OTHER_GUILD, tools[0])])
+
+
+async def test_a_comparison_reads_the_same_on_both_databases(db, tools):
+    flask, django, koa, _ = tools
+    async with db() as session, session.begin():
+        await community.follow(session, guild_id=GUILD, member_id=1, tool_ids=[flask])
+        await community.follow(session, guild_id=OTHER_GUILD, member_id=2, tool_ids=[flask])
+        await community.add_to_stack(session, guild_id=GUILD, member_id=1, tool_ids=[koa])
+    service = CompareService(db)
+    await service.compare([flask, koa], guild_id=GUILD)
+
+    comparison = await service.compare([django, flask, koa], guild_id=GUILD)
+
+    assert [card.name for card in comparison.tools] == ["Django", "Flask", "Koa"]
+    flask_card = comparison.tools[1]
+    assert (flask_card.figures.followers_here, flask_card.figures.followers_everywhere) == (1, 2)
+    assert comparison.tools[2].figures.stacks_here == 1
+    assert [[ref.name for ref in related.tools] for related in comparison.related] == [
+        ["Flask", "Koa"]
+    ]
+    elsewhere = await service.compare([flask, koa], guild_id=OTHER_GUILD)
+    assert elsewhere.related == ()
+    assert elsewhere.tools[0].figures.followers_here == 1
