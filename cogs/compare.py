@@ -32,6 +32,7 @@ from bot.services.catalog import ResolvedNames, UnresolvedName, resolve_names
 from bot.services.compare import MAX_COMPARED
 
 NO_PINGS = discord.AllowedMentions.none()
+CONTENT = 2000
 IDS = r"(?P<ids>\d{1,19}(?:,\d{1,19}){0,4})"
 ADVICE_COG = "Advice"
 
@@ -78,6 +79,8 @@ async def _chart_file(bot: StackupBot, tools: Sequence[ToolCard]) -> discord.Fil
 async def send_comparison(interaction: discord.Interaction, tool_ids: Sequence[int]) -> None:
     """Defer publicly (the chart takes a moment), then answer with the comparison."""
     bot = _bot(interaction)
+    # An old button may name tools removed since: say so privately, before deferring publicly.
+    await bot.compare.tool_refs(tool_ids)
     await interaction.response.defer(thinking=True)
     comparison = await bot.compare.compare(tool_ids, guild_id=interaction.guild_id)
     chart = await _chart_file(bot, comparison.tools)
@@ -86,17 +89,18 @@ async def send_comparison(interaction: discord.Interaction, tool_ids: Sequence[i
     )
     view = actions_view([tool.id for tool in comparison.tools])
     for related in comparison.related[:5]:
-        view.add_item(
-            RunComparison(
-                [ref.id for ref in related.tools],
-                label=clip(" vs ".join(ref.name for ref in related.tools), 80),
-            )
+        button = RunComparison(
+            [ref.id for ref in related.tools],
+            label=clip(" vs ".join(ref.name for ref in related.tools), 80),
         )
+        button.item.row = 1  # under the four actions, a row of their own
+        view.add_item(button)
     await _followup(interaction, embeds=embeds, file=chart, view=view)
 
 
 async def send_tool_card(interaction: discord.Interaction, tool_id: int) -> None:
     bot = _bot(interaction)
+    await bot.compare.tool_refs([tool_id])
     await interaction.response.defer(thinking=True)
     card = await bot.compare.card(tool_id, guild_id=interaction.guild_id)
     chart = await _chart_file(bot, [card])
@@ -460,7 +464,7 @@ def _unknown_answer(
     for unknown in resolved.unknown:
         shown = clip(unknown.query, 80)
         if unknown.suggestions:
-            names = ", ".join(f"**{s.name}**" for s in unknown.suggestions)
+            names = ", ".join(f"**{clip(s.name, 40)}**" for s in unknown.suggestions)
             lines.append(f"No tool called “{shown}” in the catalog. Closest: {names}.")
         else:
             lines.append(f"No tool called “{shown}” in the catalog, nor anything close.")
@@ -470,7 +474,7 @@ def _unknown_answer(
             view.add_item(item)
         if view.children:
             lines.append("Pick one below to go on with it.")
-    return "\n".join(lines), view
+    return clip("\n".join(lines), CONTENT), view
 
 
 class Compare(commands.Cog):
@@ -510,7 +514,15 @@ class Compare(commands.Cog):
     ) -> None:
         """Put two to five tools side by side: figures, differences, pros and cons."""
         queries = [q for q in (first, second, third, fourth, fifth) if q and q.strip()]
+        if len(queries) < 2:
+            raise InvalidInput("Name at least two different tools to compare.")
         resolved = await self._resolve(queries)
+        repeated = resolved.duplicates
+        if repeated:
+            raise InvalidInput(
+                f"**{clip(repeated[0].name, 80)}** is named twice; "
+                "compare two to five different tools."
+            )
         if resolved.unknown:
             known = resolved.tools
 
@@ -533,16 +545,7 @@ class Compare(commands.Cog):
                 text, view=view, ephemeral=True, allowed_mentions=NO_PINGS
             )
             return
-        tools = [tool for tool in resolved.tools if tool is not None]
-        repeated = resolved.duplicates
-        if repeated:
-            raise InvalidInput(
-                f"**{clip(repeated[0].name, 80)}** is named twice; "
-                "compare two to five different tools."
-            )
-        if len(tools) < 2:
-            raise InvalidInput("Name at least two different tools to compare.")
-        await send_comparison(interaction, [tool.tool_id for tool in tools])
+        await send_comparison(interaction, [tool.tool_id for tool in resolved.tools if tool])
 
     @app_commands.command(name="tool")
     @app_commands.describe(name="The tool, e.g. Flask")

@@ -380,3 +380,59 @@ async def test_five_tools_with_the_longest_texts_fit_in_one_message(simcord_env,
     assert len(embeds) == 7
     assert sum(len(embed) for embed in embeds) <= 6000
     # The contract check (conftest) validates the body against the spec and the limits too.
+
+
+async def test_a_blank_option_is_not_a_tool(simcord_env, world):
+    _guild, channel, member = world
+    result = await member.slash(channel, "compare", first="flask", second="   ")
+    assert result.ephemeral
+    assert result.response.content == "Name at least two different tools to compare."
+    assert isinstance(simcord_env.errors[-1].original, InvalidInput)
+
+
+async def test_buttons_naming_removed_tools_answer_privately(simcord_env, world, sessions):
+    _guild, channel, member = world
+    message = (await _compare_trio(member, channel)).response
+    async with sessions() as session, session.begin():
+        koa = (await session.exec(select(Tool).where(Tool.slug == "koa"))).one()
+        await session.delete(koa)
+
+    lists = await member.click(message, label="Pros & cons")
+    assert [embed.title for embed in lists.response.embeds] == [
+        "ExpressJS: pros and cons",
+        "Flask: pros and cons",
+    ]
+    rerun = await member.slash(channel, "compare", first="expressjs", second="flask")
+    assert rerun.response.embeds[0].title == "ExpressJS vs Flask"
+
+    async with sessions() as session, session.begin():
+        for slug in ("expressjs", "flask"):
+            await session.delete((await session.exec(select(Tool).where(Tool.slug == slug))).one())
+    gone = await member.click(message, label="Alternatives")
+    assert gone.ephemeral
+    assert gone.response.content == (
+        "Those tools are no longer in the catalog; run the command again."
+    )
+    related = await member.click(rerun.response, label="Pros & cons")
+    assert related.ephemeral and "no longer in the catalog" in related.response.content
+
+
+async def test_menus_and_related_buttons_work_after_a_restart(
+    simcord_env, world, settings, engine, sessions, chart_renderer
+):
+    _guild, channel, member = world
+    await member.slash(channel, "compare", first="flask", second="django")
+    message = (await _compare_trio(member, channel)).response
+    offer = await member.click(message, label="Follow")
+    alternatives = (await member.slash(channel, "alternatives", name="koa")).response
+
+    await simcord_env.restart_bot(StackupBot(settings, engine, sessions, charts=chart_renderer))
+
+    (flask,) = await _tool_ids(sessions, "flask")
+    answer = await member.select(offer.response, [str(flask)])
+    assert answer.response.content == "You follow **Flask** in this server."
+    rerun = await member.click(message, label="Django vs Flask")
+    assert rerun.response.embeds[0].title == "Django vs Flask"
+    chosen = alternatives.components[0]["components"][0]["options"][0]
+    compared = await member.select(alternatives, [chosen["value"]])
+    assert compared.response.embeds[0].title == f"Koa vs {chosen['label']}"

@@ -229,3 +229,22 @@ async def test_a_comparison_reads_the_same_on_both_databases(db, tools):
     elsewhere = await service.compare([flask, koa], guild_id=OTHER_GUILD)
     assert elsewhere.related == ()
     assert elsewhere.tools[0].figures.followers_here == 1
+
+
+async def test_members_changing_follows_at_once_neither_deadlock_nor_miscount(db, tools):
+    service = CompareService(db)
+    refs = await service.tool_refs(tools)
+    rng_orders = [tools, list(reversed(tools))]
+
+    async def flip(member: int, round_: int):
+        chosen = rng_orders[(member + round_) % 2][: 1 + (member + round_) % 3]
+        await service.set_follows(guild_id=GUILD, member_id=member, offered=refs, chosen=chosen)
+
+    for round_ in range(6):
+        await asyncio.gather(*(flip(member, round_) for member in range(1, 9)))
+
+    async with db() as session:
+        rows = (await session.exec(select(Follow.tool_id))).all()
+        for tool_id in tools:
+            tally_ = await session.get(ToolTally, (tool_id, GUILD))
+            assert (tally_.followers if tally_ else 0) == rows.count(tool_id)

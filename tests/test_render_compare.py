@@ -142,7 +142,7 @@ def test_text_helpers():
 def _monster(n: int) -> ToolCard:
     """As long as the catalog format allows, and then some."""
     return card(
-        f"{'Tool' * 20}{n}",  # 81+ characters
+        f"{'Tool' * 25}"[:99] + str(n),  # names are up to 100 characters
         description="word " * 2000,
         category_path=" > ".join(["Category with a long name"] * 7),
         language="JavaScript",
@@ -157,7 +157,16 @@ def _monster(n: int) -> ToolCard:
             for s in range(4)
             for m in range(6)
         ),
-        pros=tuple(Reason(id=i, text="p" * 100, imported=1000 - i) for i in range(200)),
+        pros=tuple(
+            Reason(
+                id=i,
+                text="p" * 100,
+                imported=1000 - i,
+                imported_source=f"Source number {i % 30} with a long name",
+                imported_as_of=TODAY,
+            )
+            for i in range(200)
+        ),
         cons=tuple(Reason(id=i, text="c" * 100, imported=500 - i) for i in range(200)),
     )
 
@@ -176,8 +185,11 @@ def test_five_monstrous_tools_still_fit_one_message():
     )
     assert total_length(embeds) <= 6000 and len(embeds) <= 10
     assert limit_problems("POST", "/webhooks/1/token", _message(embeds)) == []
-    # Terse, not empty: every tool still has its column and its top pro.
+    # Terse, not empty: every tool still has its column, its embed and its top pro.
     assert [f.name for f in embeds[0].fields][:5] == [t.name for t in tools]
+    assert [e.title for e in embeds[2:]] == [t.name for t in tools]
+    assert all(e.fields[0].name == "Pros" and e.fields[0].value.startswith("`") for e in embeds[2:])
+    assert "27 more sources" in embeds[0].footer.text
     assert embeds[-1].image.url == "attachment://stackup-chart.png"
 
 
@@ -200,8 +212,12 @@ def test_a_monstrous_tool_card_and_its_alternatives_fit():
 
 
 def test_long_pros_and_cons_lists_are_paged_not_cut():
+    long_pros = tuple(
+        Reason(id=i, text=f"{i:03d} " + "x" * 96, imported=i, imported_source="StackShare")
+        for i in range(200)
+    )
     found = [
-        ToolReasons(ToolRef(n, f"t{n}", f"Tool {n}"), pros=reasons("pro", *range(60)), cons=())
+        ToolReasons(ToolRef(n, f"t{n}", "T" * 100), pros=long_pros, cons=reasons("con", 3))
         for n in range(5)
     ]
     pages = reasons_pages(found)
@@ -216,7 +232,7 @@ def test_long_pros_and_cons_lists_are_paged_not_cut():
         for line in field.value.split("\n")
         if line.startswith("`")
     ]
-    assert len(listed) == 5 * 60  # every pro of every tool, on some page
+    assert len(listed) == 5 * (200 + 1)  # every pro and con of every tool, on some page
 
 
 def test_the_chart_shows_the_top_pros_and_cons_of_each_tool():

@@ -8,7 +8,7 @@ to terse and keeps the first that fits; the full lists live behind the buttons.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -35,6 +35,7 @@ EMBED_TOTAL = 6000
 EMBEDS_PER_MESSAGE = 10
 FIELD_VALUE = 1024
 FIELD_NAME = 256
+FOOTER = 2048
 TITLE = 256
 DESCRIPTION = 4096
 # Headroom under 6000 for anything Discord counts that we might not (it costs nothing).
@@ -110,16 +111,21 @@ def fit(build: Callable[[Detail], list[discord.Embed]]) -> list[discord.Embed]:
 
 
 def _force_fit(embeds: list[discord.Embed]) -> list[discord.Embed]:
-    """Last resort (nothing in the shipped catalog needs it): drop trailing fields."""
+    """Last resort, for data beyond anything the catalog format allows: shorten footers and
+    descriptions, then drop trailing fields, keeping every embed's title."""
     embeds = embeds[:EMBEDS_PER_MESSAGE]
     while not _fits(embeds):
         biggest = max(embeds, key=len)
-        if biggest.fields:
-            biggest.remove_field(len(biggest.fields) - 1)
-        elif biggest.description:
+        if biggest.footer.text and len(biggest.footer.text) > 100:
+            biggest.set_footer(text=clip(biggest.footer.text, 100))
+        elif biggest.description and len(biggest.description) > 100:
             biggest.description = clip(biggest.description, len(biggest.description) // 2)
+        elif biggest.fields:
+            biggest.remove_field(len(biggest.fields) - 1)
         else:
-            embeds.remove(biggest)
+            biggest.description = None
+            biggest.set_footer(text=None)
+            biggest.title = clip(biggest.title or "", 100)
     return embeds
 
 
@@ -200,24 +206,27 @@ def external_figures(figures: Sequence[ExternalFigure]) -> list[str]:
     return lines
 
 
-def _imported_sources(tools: Sequence[ToolCard]) -> list[str]:
+def imported_sources(reasons: Iterable[Reason], *, shown: int = 3) -> str:
+    """ "StackShare as of 2025-01-01", the first few sources of imported counts named."""
     seen: dict[str, str] = {}
-    for tool in tools:
-        for reason in (*tool.pros, *tool.cons):
-            if reason.imported and reason.imported_source:
-                as_of = reason.imported_as_of.isoformat() if reason.imported_as_of else "?"
-                seen.setdefault(reason.imported_source, as_of)
-    return [f"{source} as of {as_of}" for source, as_of in seen.items()]
+    for reason in reasons:
+        if reason.imported and reason.imported_source:
+            as_of = reason.imported_as_of.isoformat() if reason.imported_as_of else "?"
+            seen.setdefault(clip(reason.imported_source, 50), as_of)
+    named = [f"{source} as of {as_of}" for source, as_of in list(seen.items())[:shown]]
+    if len(seen) > shown:
+        named.append(f"{len(seen) - shown} more sources")
+    return ", ".join(named)
 
 
 def _counts_footer(tools: Sequence[ToolCard], *, guild: bool) -> str:
     parts = []
-    sources = _imported_sources(tools)
+    sources = imported_sources(reason for tool in tools for reason in (*tool.pros, *tool.cons))
     if sources:
-        parts.append("Pro/con counts: members' votes + " + ", ".join(sources))
+        parts.append("Pro/con counts: members' votes + " + sources)
     if guild:
         parts.append("here = this server, all = every server")
-    return " · ".join(parts)
+    return clip(" · ".join(parts), FOOTER)
 
 
 def title_for(tools: Sequence[ToolCard]) -> str:
@@ -240,8 +249,10 @@ def _difference_value(difference: Difference, limit: int) -> str:
         value, _names = difference.groups[0]
         text = f"All: {clip(value, limit)}"
     else:
+        name_limit = max(limit // 2, 16)
         text = "\n".join(
-            f"**{', '.join(names)}**: {clip(value, limit)}" for value, names in difference.groups
+            f"**{', '.join(clip(name, name_limit) for name in names)}**: {clip(value, limit)}"
+            for value, names in difference.groups
         )
     if difference.note:
         text += f"\n{difference.note}"
@@ -439,39 +450,49 @@ def _alternatives_embeds(found: Sequence[ToolAlternatives], detail: Detail) -> l
 
 
 def reasons_pages(found: Sequence[ToolReasons]) -> list[list[discord.Embed]]:
-    """Full pros and cons lists, one embed per tool, packed into as few messages as fit."""
+    """Every pro and con of each tool, nothing cut: a tool whose lists outgrow one embed
+    continues in the next, and embeds are packed into as few messages as fit."""
     pages: list[list[discord.Embed]] = [[]]
     for entry in found:
-        embed = _reasons_embed(entry)
-        page = pages[-1]
-        if page and (total_length(page) + len(embed) > BUDGET or len(page) >= EMBEDS_PER_MESSAGE):
-            pages.append([])
-        pages[-1].append(embed)
+        for embed in _reasons_embeds(entry):
+            page = pages[-1]
+            if page and (
+                total_length(page) + len(embed) > BUDGET or len(page) >= EMBEDS_PER_MESSAGE
+            ):
+                pages.append([])
+            pages[-1].append(embed)
     return pages
 
 
-def _reasons_embed(entry: ToolReasons) -> discord.Embed:
-    for text_limit, shown in ((100, None), (60, None), (40, 60), (30, 40)):
+def _reasons_embeds(entry: ToolReasons) -> list[discord.Embed]:
+    title = clip(f"{entry.tool.name}: pros and cons", TITLE)
+    sources = imported_sources((*entry.pros, *entry.cons))
+    footer = clip(f"Counts: members' votes + {sources}", 200) if sources else None
+    fields: list[tuple[str, str]] = []
+    for label, reasons in (("Pros", entry.pros), ("Cons", entry.cons)):
+        lines = [reason_line(reason, 100, breakdown=True) for reason in reasons] or ["None yet."]
+        for number, chunk in enumerate(_chunks(lines)):
+            fields.append((label if number == 0 else f"{label} (continued)", chunk))
+
+    def fresh(continued: bool) -> discord.Embed:
         embed = discord.Embed(
-            title=clip(f"{entry.tool.name}: pros and cons", TITLE), colour=BRAND_COLOUR
+            title=clip(f"{title} (continued)", TITLE) if continued else title,
+            colour=BRAND_COLOUR,
         )
-        for label, reasons in (("Pros", entry.pros), ("Cons", entry.cons)):
-            listed = reasons if shown is None else reasons[:shown]
-            lines = [reason_line(r, text_limit, breakdown=True) for r in listed]
-            if len(reasons) > len(listed):
-                lines.append(f"+{len(reasons) - len(listed)} more")
-            for number, chunk in enumerate(_chunks(lines or ["None yet."])):
-                _field(embed, label if number == 0 else f"{label} (continued)", chunk)
-        sources = {
-            f"{r.imported_source} as of {r.imported_as_of.isoformat()}"
-            for r in (*entry.pros, *entry.cons)
-            if r.imported and r.imported_source and r.imported_as_of
-        }
-        if sources:
-            embed.set_footer(text="Counts: members' votes + " + ", ".join(sorted(sources)))
-        if len(embed) <= BUDGET and len(embed.fields) <= 25:
-            return embed
-    return _force_fit([embed])[0]
+        if footer:
+            embed.set_footer(text=footer)
+        return embed
+
+    embeds = [fresh(continued=False)]
+    for name, value in fields:
+        embed = embeds[-1]
+        if embed.fields and (
+            len(embed) + len(name) + len(value) > BUDGET or len(embed.fields) >= 25
+        ):
+            embed = fresh(continued=True)
+            embeds.append(embed)
+        embed.add_field(name=name, value=value, inline=False)
+    return embeds
 
 
 def _chunks(lines: Sequence[str]) -> list[str]:

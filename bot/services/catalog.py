@@ -83,12 +83,13 @@ def resolve_names(index: CatalogIndex, queries: Sequence[str]) -> ResolvedNames:
     tools: list[ToolEntry | None] = []
     unknown = []
     for position, query in enumerate(queries):
-        try:
-            tools.append(resolve_or_raise(index, query))
-        except UnknownTool:
-            tools.append(None)
-            suggestions = index.resolve(query).suggestions
-            unknown.append(UnresolvedName(position, query, tuple(suggestions)))
+        tool = index.by_slug(query.strip())
+        if tool is None:
+            resolution = index.resolve(query)
+            tool = resolution.tool
+            if tool is None:
+                unknown.append(UnresolvedName(position, query, tuple(resolution.suggestions)))
+        tools.append(tool)
     return ResolvedNames(tuple(tools), tuple(unknown))
 
 

@@ -25,7 +25,7 @@ from bot.comparison import (
 from bot.errors import InvalidInput
 from db import community
 from db.engine import SessionFactory
-from db.models import ProCon, ReasonKind
+from db.models import Category, ProCon, ReasonKind, Tool
 from db.tool_queries import (
     TallyTotals,
     aliases_of,
@@ -79,16 +79,20 @@ class CompareService:
     async def compare(
         self, tool_ids: Sequence[int], *, guild_id: int | None, record: bool = True
     ) -> Comparison:
-        """The tools side by side, in the order given; in a guild the run is counted for
-        "Related comparisons" in the same transaction."""
-        ids = list(dict.fromkeys(tool_ids))
+        """The tools side by side, in the order given (tools removed from the catalog since
+        are left out); in a guild the run is counted for "Related comparisons" in the same
+        transaction."""
         now = self._clock()
         async with self._sessions() as session, session.begin():
+            tools = await tools_with_categories(session, list(dict.fromkeys(tool_ids)))
+            ids = [tool_id for tool_id in dict.fromkeys(tool_ids) if tool_id in tools]
+            if not ids:
+                raise ToolsGone()
             if record and guild_id is not None and len(ids) >= 2:
                 await record_comparison(session, guild_id=guild_id, tool_ids=ids, now=now)
-            cards = await self._cards(session, ids, guild_id)
+            cards = await self._cards(session, ids, tools, guild_id)
             related: list[RelatedComparison] = []
-            if guild_id is not None:
+            if record and guild_id is not None:
                 for tools, runs, asks in await related_comparisons(
                     session, guild_id=guild_id, tool_ids=ids
                 ):
@@ -97,15 +101,16 @@ class CompareService:
         return Comparison(tools=tuple(cards), related=tuple(related), today=now.date())
 
     async def card(self, tool_id: int, *, guild_id: int | None) -> ToolCard:
+        """One tool's card; a single tool is no comparison, so nothing is recorded."""
         return (await self.compare([tool_id], guild_id=guild_id, record=False)).tools[0]
 
     async def _cards(
-        self, session: AsyncSession, ids: list[int], guild_id: int | None
+        self,
+        session: AsyncSession,
+        ids: list[int],
+        tools: dict[int, tuple[Tool, Category]],
+        guild_id: int | None,
     ) -> list[ToolCard]:
-        tools = await tools_with_categories(session, ids)
-        ids = [tool_id for tool_id in ids if tool_id in tools]
-        if not ids:
-            raise ToolsGone()
         aliases = await aliases_of(session, ids)
         integrations = await integrations_of(session, ids)
         alternatives = await alternatives_of(session, ids)
@@ -225,17 +230,21 @@ class CompareService:
         chosen: Sequence[int],
     ) -> FollowChange:
         """Among the tools offered, follow exactly those chosen."""
-        chosen_ids = {tool_id for tool_id in chosen if any(t.id == tool_id for t in offered)}
+        chosen_ids = set(chosen)
+        followed: list[int] = []
+        unfollowed: list[int] = []
         async with self._sessions() as session, session.begin():
-            followed = await community.follow(
-                session, guild_id=guild_id, member_id=member_id, tool_ids=sorted(chosen_ids)
-            )
-            unfollowed = await community.unfollow(
-                session,
-                guild_id=guild_id,
-                member_id=member_id,
-                tool_ids=[t.id for t in offered if t.id not in chosen_ids],
-            )
+            # One pass in id order: tally rows are shared by the guild's members, and two
+            # members locking them in opposite orders would deadlock on PostgreSQL.
+            for tool_id in sorted({t.id for t in offered}):
+                if tool_id in chosen_ids:
+                    followed += await community.follow(
+                        session, guild_id=guild_id, member_id=member_id, tool_ids=[tool_id]
+                    )
+                else:
+                    unfollowed += await community.unfollow(
+                        session, guild_id=guild_id, member_id=member_id, tool_ids=[tool_id]
+                    )
             now = await community.followed_among(
                 session, guild_id=guild_id, member_id=member_id, tool_ids=[t.id for t in offered]
             )
