@@ -76,11 +76,16 @@ async def _chart_file(bot: StackupBot, tools: Sequence[ToolCard]) -> discord.Fil
     )
 
 
-async def send_comparison(interaction: discord.Interaction, tool_ids: Sequence[int]) -> None:
-    """Defer publicly (the chart takes a moment), then answer with the comparison."""
+async def send_comparison(
+    interaction: discord.Interaction, tool_ids: Sequence[int], *, resolved: bool = False
+) -> None:
+    """Defer publicly (the chart takes a moment), then answer with the comparison.
+
+    Ids from a button may name tools removed since: unless they were `resolved` from the
+    catalog index just now, they are checked first, so that the answer can still be private."""
     bot = _bot(interaction)
-    # An old button may name tools removed since: say so privately, before deferring publicly.
-    await bot.compare.tool_refs(tool_ids)
+    if not resolved:
+        await bot.compare.tool_refs(tool_ids)
     await interaction.response.defer(thinking=True)
     comparison = await bot.compare.compare(tool_ids, guild_id=interaction.guild_id)
     chart = await _chart_file(bot, comparison.tools)
@@ -96,11 +101,17 @@ async def send_comparison(interaction: discord.Interaction, tool_ids: Sequence[i
         button.item.row = 1  # under the four actions, a row of their own
         view.add_item(button)
     await _followup(interaction, embeds=embeds, file=chart, view=view)
+    await bot.compare.record_run(
+        [tool.id for tool in comparison.tools], guild_id=interaction.guild_id
+    )
 
 
-async def send_tool_card(interaction: discord.Interaction, tool_id: int) -> None:
+async def send_tool_card(
+    interaction: discord.Interaction, tool_id: int, *, resolved: bool = False
+) -> None:
     bot = _bot(interaction)
-    await bot.compare.tool_refs([tool_id])
+    if not resolved:
+        await bot.compare.tool_refs([tool_id])
     await interaction.response.defer(thinking=True)
     card = await bot.compare.card(tool_id, guild_id=interaction.guild_id)
     chart = await _chart_file(bot, [card])
@@ -545,7 +556,8 @@ class Compare(commands.Cog):
                 text, view=view, ephemeral=True, allowed_mentions=NO_PINGS
             )
             return
-        await send_comparison(interaction, [tool.tool_id for tool in resolved.tools if tool])
+        ids = [tool.tool_id for tool in resolved.tools if tool]
+        await send_comparison(interaction, ids, resolved=True)
 
     @app_commands.command(name="tool")
     @app_commands.describe(name="The tool, e.g. Flask")
@@ -565,7 +577,11 @@ class Compare(commands.Cog):
                 text, view=view, ephemeral=True, allowed_mentions=NO_PINGS
             )
             return
-        await send_tool_card(interaction, resolved.tools[0].tool_id)  # type: ignore[union-attr]
+        await send_tool_card(
+            interaction,
+            resolved.tools[0].tool_id,  # type: ignore[union-attr]
+            resolved=True,
+        )
 
     @app_commands.command(name="alternatives")
     @app_commands.describe(name="The tool, e.g. Koa")

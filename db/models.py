@@ -302,7 +302,11 @@ class Comparison(SQLModel, table=True):
 
 class ComparisonTool(SQLModel, table=True):
     __tablename__ = "comparison_tools"
-    __table_args__ = (Index("comparison_tools_by_guild_tool", "guild_id", "tool_id"),)
+    # Newest comparisons of a tool in a guild, read backwards from this index, bound the work
+    # of "Related comparisons" however long the guild's history.
+    __table_args__ = (
+        Index("comparison_tools_by_guild_tool", "guild_id", "tool_id", "comparison_id"),
+    )
 
     comparison_id: int = Field(foreign_key="comparisons.id", ondelete="CASCADE", primary_key=True)
     tool_id: int = Field(foreign_key="tools.id", ondelete="CASCADE", primary_key=True)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import case, func, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -101,11 +102,26 @@ async def external_stats_of(
     return found
 
 
-async def pros_cons_of(session: AsyncSession, tool_ids: Sequence[int]) -> dict[int, list[ProCon]]:
+REASON_COLUMNS = (
+    ProCon.id,
+    ProCon.tool_id,
+    ProCon.kind,
+    ProCon.text,
+    ProCon.up_count,
+    ProCon.down_count,
+    ProCon.imported_count,
+    ProCon.imported_source,
+    ProCon.imported_as_of,
+)
+
+
+async def pros_cons_of(session: AsyncSession, tool_ids: Sequence[int]) -> dict[int, list[Any]]:
+    """Rows with ProCon's column names; plain rows, because building a few hundred ORM objects
+    costs more than the query."""
     rows = await session.exec(
-        select(ProCon).where(ProCon.tool_id.in_(tool_ids))  # type: ignore[attr-defined]
+        select(*REASON_COLUMNS).where(ProCon.tool_id.in_(tool_ids))  # type: ignore[attr-defined]
     )
-    found: dict[int, list[ProCon]] = {}
+    found: dict[int, list[Any]] = {}
     for reason in rows.all():
         found.setdefault(reason.tool_id, []).append(reason)
     return found
@@ -114,34 +130,31 @@ async def pros_cons_of(session: AsyncSession, tool_ids: Sequence[int]) -> dict[i
 async def tallies_of(
     session: AsyncSession, tool_ids: Sequence[int], guild_id: int | None
 ) -> tuple[dict[int, TallyTotals], dict[int, TallyTotals]]:
-    """(in this guild, summed over every guild) per tool."""
-    everywhere_rows = await session.exec(
+    """(in this guild, summed over every guild) per tool, in one query."""
+
+    def here(column: Any) -> Any:
+        return func.sum(case((ToolTally.guild_id == guild_id, column), else_=0))
+
+    rows = await session.exec(
         select(
             ToolTally.tool_id,
             func.sum(ToolTally.stacks),
             func.sum(ToolTally.followers),
             func.sum(ToolTally.votes),
+            here(ToolTally.stacks),
+            here(ToolTally.followers),
+            here(ToolTally.votes),
         )
         .where(ToolTally.tool_id.in_(tool_ids))  # type: ignore[attr-defined]
         .group_by(ToolTally.tool_id)
     )
-    everywhere = {
-        tool_id: TallyTotals(int(stacks), int(followers), int(votes))
-        for tool_id, stacks, followers, votes in everywhere_rows.all()
-    }
-    here: dict[int, TallyTotals] = {}
-    if guild_id is not None:
-        here_rows = await session.exec(
-            select(ToolTally).where(
-                ToolTally.guild_id == guild_id,
-                ToolTally.tool_id.in_(tool_ids),  # type: ignore[attr-defined]
-            )
-        )
-        here = {
-            row.tool_id: TallyTotals(row.stacks, row.followers, row.votes)
-            for row in here_rows.all()
-        }
-    return here, everywhere
+    in_guild: dict[int, TallyTotals] = {}
+    everywhere: dict[int, TallyTotals] = {}
+    for tool_id, stacks, followers, votes, stacks_here, followers_here, votes_here in rows.all():
+        everywhere[tool_id] = TallyTotals(int(stacks), int(followers), int(votes))
+        if guild_id is not None:
+            in_guild[tool_id] = TallyTotals(int(stacks_here), int(followers_here), int(votes_here))
+    return in_guild, everywhere
 
 
 def tools_key(tool_ids: Sequence[int]) -> str:
@@ -172,9 +185,11 @@ async def record_comparison(
             index_elements=["guild_id", "tools_key"],
             set_={counter.key: counter + 1, "last_run_at": now},
         )
-        .returning(Comparison.id)
+        .returning(Comparison.id, Comparison.run_count + Comparison.ask_count)
     )
-    comparison_id = inserted.scalar_one()
+    comparison_id, times = inserted.one()
+    if times > 1:
+        return  # its tools were recorded by the run that created it
     await session.exec(
         dialect_insert(session)(ComparisonTool)
         .values(
@@ -187,21 +202,38 @@ async def record_comparison(
     )
 
 
+RELATED_CANDIDATES_PER_TOOL = 50
+
+
 async def related_comparisons(
     session: AsyncSession, *, guild_id: int, tool_ids: Sequence[int], limit: int = 5
 ) -> list[tuple[list[tuple[int, str, str]], int, int]]:
     """Other comparisons of this guild sharing tools with these: most shared tools first, then
-    the most run or asked. Each as ([(id, slug, name)], runs, asks)."""
-    shared = func.count(ComparisonTool.tool_id).label("shared")
-    rows = await session.exec(
-        select(Comparison.id, Comparison.run_count, Comparison.ask_count, shared)
-        .join(ComparisonTool, ComparisonTool.comparison_id == Comparison.id)
-        .where(
-            ComparisonTool.guild_id == guild_id,
-            ComparisonTool.tool_id.in_(tool_ids),  # type: ignore[attr-defined]
-            Comparison.tools_key != tools_key(tool_ids),
+    the most run or asked. Each as ([(id, slug, name)], runs, asks).
+
+    Candidates are each tool's newest comparisons (read backwards along an index), so the
+    cost stays flat however many comparisons the guild has run."""
+    newest = [
+        select(ComparisonTool.comparison_id)
+        .where(ComparisonTool.guild_id == guild_id, ComparisonTool.tool_id == tool_id)
+        .order_by(ComparisonTool.comparison_id.desc())  # type: ignore[attr-defined]
+        .limit(RELATED_CANDIDATES_PER_TOOL)
+        .subquery()
+        for tool_id in dict.fromkeys(tool_ids)
+    ]
+    candidates = union_all(*(select(sub.c.comparison_id) for sub in newest)).subquery()
+    shared = func.count().label("shared")
+    top = (
+        select(
+            Comparison.id,
+            Comparison.run_count,
+            Comparison.ask_count,
+            Comparison.last_run_at,
+            shared,
         )
-        .group_by(Comparison.id, Comparison.run_count, Comparison.ask_count)
+        .join(candidates, candidates.c.comparison_id == Comparison.id)
+        .where(Comparison.tools_key != tools_key(tool_ids))
+        .group_by(Comparison.id, Comparison.run_count, Comparison.ask_count, Comparison.last_run_at)
         .order_by(
             shared.desc(),
             (Comparison.run_count + Comparison.ask_count).desc(),
@@ -209,17 +241,21 @@ async def related_comparisons(
             Comparison.id,
         )
         .limit(limit)
+        .cte("top")
     )
-    found = rows.all()
-    if not found:
-        return []
-    members = await session.exec(
-        select(ComparisonTool.comparison_id, Tool.id, Tool.slug, Tool.name)
+    rows = await session.exec(
+        select(top.c.id, top.c.run_count, top.c.ask_count, Tool.id, Tool.slug, Tool.name)
+        .join(ComparisonTool, ComparisonTool.comparison_id == top.c.id)
         .join(Tool, Tool.id == ComparisonTool.tool_id)
-        .where(ComparisonTool.comparison_id.in_([row[0] for row in found]))  # type: ignore[attr-defined]
-        .order_by(Tool.name)
+        .order_by(
+            top.c.shared.desc(),
+            (top.c.run_count + top.c.ask_count).desc(),
+            top.c.last_run_at.desc(),
+            top.c.id,
+            Tool.name,
+        )
     )
-    tools: dict[int, list[tuple[int, str, str]]] = {}
-    for comparison_id, tool_id, slug, name in members.all():
-        tools.setdefault(comparison_id, []).append((tool_id, slug, name))
-    return [(tools.get(comparison_id, []), runs, asks) for comparison_id, runs, asks, _ in found]
+    found: dict[int, tuple[list[tuple[int, str, str]], int, int]] = {}
+    for comparison_id, runs, asks, tool_id, slug, name in rows.all():
+        found.setdefault(comparison_id, ([], runs, asks))[0].append((tool_id, slug, name))
+    return list(found.values())

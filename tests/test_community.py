@@ -215,7 +215,8 @@ async def test_a_comparison_reads_the_same_on_both_databases(db, tools):
         await community.follow(session, guild_id=OTHER_GUILD, member_id=2, tool_ids=[flask])
         await community.add_to_stack(session, guild_id=GUILD, member_id=1, tool_ids=[koa])
     service = CompareService(db)
-    await service.compare([flask, koa], guild_id=GUILD)
+    assert await service.record_run([flask, koa], guild_id=GUILD)
+    assert not await service.record_run([flask], guild_id=GUILD)  # one tool is no comparison
 
     comparison = await service.compare([django, flask, koa], guild_id=GUILD)
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.comparison import (
@@ -25,7 +27,7 @@ from bot.comparison import (
 from bot.errors import InvalidInput
 from db import community
 from db.engine import SessionFactory
-from db.models import Category, ProCon, ReasonKind, Tool
+from db.models import Category, ReasonKind, Tool
 from db.tool_queries import (
     TallyTotals,
     aliases_of,
@@ -57,7 +59,8 @@ class FollowChange:
     now_following: tuple[ToolRef, ...]
 
 
-def _reason(row: ProCon) -> Reason:
+def _reason(row: Any) -> Reason:
+    """From a pros_cons row (columns named as on ProCon)."""
     return Reason(
         id=row.id or 0,
         text=row.text,
@@ -76,33 +79,46 @@ class CompareService:
         self._sessions = session_factory
         self._clock = clock
 
-    async def compare(
-        self, tool_ids: Sequence[int], *, guild_id: int | None, record: bool = True
-    ) -> Comparison:
+    async def compare(self, tool_ids: Sequence[int], *, guild_id: int | None) -> Comparison:
         """The tools side by side, in the order given (tools removed from the catalog since
-        are left out); in a guild the run is counted for "Related comparisons" in the same
-        transaction."""
+        are left out), with this guild's related comparisons. Reads only: the run itself is
+        counted by `record_run` once the answer is out, so no answer waits on a write."""
         now = self._clock()
-        async with self._sessions() as session, session.begin():
-            tools = await tools_with_categories(session, list(dict.fromkeys(tool_ids)))
-            ids = [tool_id for tool_id in dict.fromkeys(tool_ids) if tool_id in tools]
+        async with self._sessions() as session:
+            found = await tools_with_categories(session, list(dict.fromkeys(tool_ids)))
+            ids = [tool_id for tool_id in dict.fromkeys(tool_ids) if tool_id in found]
             if not ids:
                 raise ToolsGone()
-            if record and guild_id is not None and len(ids) >= 2:
-                await record_comparison(session, guild_id=guild_id, tool_ids=ids, now=now)
-            cards = await self._cards(session, ids, tools, guild_id)
+            cards = await self._cards(session, ids, found, guild_id, full=False)
             related: list[RelatedComparison] = []
-            if record and guild_id is not None:
-                for tools, runs, asks in await related_comparisons(
+            if guild_id is not None and len(ids) >= 2:
+                for refs, runs, asks in await related_comparisons(
                     session, guild_id=guild_id, tool_ids=ids
                 ):
-                    refs = tuple(ToolRef(*tool) for tool in tools)
-                    related.append(RelatedComparison(refs, runs, asks))
+                    related.append(RelatedComparison(tuple(ToolRef(*r) for r in refs), runs, asks))
         return Comparison(tools=tuple(cards), related=tuple(related), today=now.date())
 
+    async def record_run(self, tool_ids: Sequence[int], *, guild_id: int | None) -> bool:
+        """Count a comparison run in a guild, for "Related comparisons". False when there is
+        nothing to count, or a tool was removed from the catalog meanwhile."""
+        ids = list(dict.fromkeys(tool_ids))
+        if guild_id is None or len(ids) < 2:
+            return False
+        try:
+            async with self._sessions() as session, session.begin():
+                await record_comparison(session, guild_id=guild_id, tool_ids=ids, now=self._clock())
+        except IntegrityError:
+            return False
+        return True
+
     async def card(self, tool_id: int, *, guild_id: int | None) -> ToolCard:
-        """One tool's card; a single tool is no comparison, so nothing is recorded."""
-        return (await self.compare([tool_id], guild_id=guild_id, record=False)).tools[0]
+        """One tool's card, with what only a card shows (aliases, alternatives)."""
+        async with self._sessions() as session:
+            found = await tools_with_categories(session, [tool_id])
+            if tool_id not in found:
+                raise ToolsGone()
+            (card,) = await self._cards(session, [tool_id], found, guild_id, full=True)
+        return card
 
     async def _cards(
         self,
@@ -110,10 +126,14 @@ class CompareService:
         ids: list[int],
         tools: dict[int, tuple[Tool, Category]],
         guild_id: int | None,
+        *,
+        full: bool,
     ) -> list[ToolCard]:
-        aliases = await aliases_of(session, ids)
+        """`full` adds what only a tool's own card shows (aliases, alternatives); a comparison
+        shows alternatives behind a button, so it does not read them."""
+        aliases = await aliases_of(session, ids) if full else {}
         integrations = await integrations_of(session, ids)
-        alternatives = await alternatives_of(session, ids)
+        alternatives = await alternatives_of(session, ids) if full else {}
         stats = await external_stats_of(session, ids)
         reasons = await pros_cons_of(session, ids)
         here, everywhere = await tallies_of(session, ids, guild_id)

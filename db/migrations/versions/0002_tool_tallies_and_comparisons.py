@@ -68,7 +68,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("comparison_tools", schema=None) as batch_op:
         batch_op.create_index(
-            "comparison_tools_by_guild_tool", ["guild_id", "tool_id"], unique=False
+            "comparison_tools_by_guild_tool", ["guild_id", "tool_id", "comparison_id"], unique=False
         )
 
     op.create_table(
