@@ -94,7 +94,8 @@ async def send_comparison(
     )
     view = actions_view([tool.id for tool in comparison.tools])
     for related in comparison.related[:5]:
-        button = RunComparison(
+        button = Shortcut(
+            "cmp",
             [ref.id for ref in related.tools],
             label=clip(" vs ".join(ref.name for ref in related.tools), 80),
         )
@@ -365,55 +366,38 @@ class ReasonsPage(
         await _guarded(interaction, _show_reasons(interaction, self.tool_ids, self.page, edit=True))
 
 
-class RunComparison(discord.ui.DynamicItem[discord.ui.Button], template=r"stackup:run:" + IDS):
-    """A suggested or related comparison, one click away."""
+class Shortcut(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"stackup:go:(?P<what>cmp|tool|alts):" + IDS,
+):
+    """One click to a comparison, a tool card or a tool's alternatives: a suggestion for an
+    unknown name, or a related comparison."""
 
-    def __init__(self, tool_ids: Sequence[int], *, label: str = "Compare") -> None:
+    def __init__(self, what: str, tool_ids: Sequence[int], *, label: str = "Show") -> None:
+        self.what = what
         self.tool_ids = list(tool_ids)
         super().__init__(
             discord.ui.Button(
                 label=clip(label, 80),
                 style=discord.ButtonStyle.primary,
-                custom_id=f"stackup:run:{_joined(tool_ids)}",
+                custom_id=f"stackup:go:{what}:{_joined(tool_ids)}",
             )
         )
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
-    ) -> RunComparison:
-        return cls(_ids(match["ids"]))
+    ) -> Shortcut:
+        return cls(match["what"], _ids(match["ids"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        if len(self.tool_ids) == 1:
-            await _guarded(interaction, send_tool_card(interaction, self.tool_ids[0]))
+        if self.what == "cmp":
+            action = send_comparison(interaction, self.tool_ids)
+        elif self.what == "tool":
+            action = send_tool_card(interaction, self.tool_ids[0])
         else:
-            await _guarded(interaction, send_comparison(interaction, self.tool_ids))
-
-
-class ShowAlternatives(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"stackup:alts:(?P<id>\d{1,19})"
-):
-    """A suggested tool for /alternatives."""
-
-    def __init__(self, tool_id: int, *, label: str = "Alternatives") -> None:
-        self.tool_id = tool_id
-        super().__init__(
-            discord.ui.Button(
-                label=clip(label, 80),
-                style=discord.ButtonStyle.primary,
-                custom_id=f"stackup:alts:{tool_id}",
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
-    ) -> ShowAlternatives:
-        return cls(int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await _guarded(interaction, send_alternatives(interaction, [self.tool_id], ephemeral=False))
+            action = send_alternatives(interaction, self.tool_ids[:1], ephemeral=False)
+        await _guarded(interaction, action)
 
 
 class CompareWithSelect(
@@ -456,8 +440,7 @@ DYNAMIC_ITEMS = (
     ToolAction,
     FollowSelect,
     ReasonsPage,
-    RunComparison,
-    ShowAlternatives,
+    Shortcut,
     CompareWithSelect,
 )
 
@@ -548,7 +531,7 @@ class Compare(commands.Cog):
                         for position, tool in enumerate(known)
                         if tool is not None or position == unknown.position
                     ]
-                    items.append(RunComparison(ids, label=suggestion.name))
+                    items.append(Shortcut("cmp", ids, label=suggestion.name))
                 return items
 
             text, view = _unknown_answer(resolved, suggestions)
@@ -570,7 +553,7 @@ class Compare(commands.Cog):
             text, view = _unknown_answer(
                 resolved,
                 lambda unknown: [
-                    RunComparison([s.tool_id], label=s.name) for s in unknown.suggestions
+                    Shortcut("tool", [s.tool_id], label=s.name) for s in unknown.suggestions
                 ],
             )
             await interaction.response.send_message(
@@ -594,7 +577,7 @@ class Compare(commands.Cog):
             text, view = _unknown_answer(
                 resolved,
                 lambda unknown: [
-                    ShowAlternatives(s.tool_id, label=s.name) for s in unknown.suggestions
+                    Shortcut("alts", [s.tool_id], label=s.name) for s in unknown.suggestions
                 ],
             )
             await interaction.response.send_message(

@@ -20,6 +20,7 @@ from db.catalog_format import SHIPPED_CATALOG_DIR, load_catalog
 from db.catalog_import import import_catalog
 from db.engine import SessionFactory, create_engine, create_session_factory
 from tests.discord_contract import problems_in
+from tests.postgres import fresh_postgres_url
 
 
 def make_settings(**values: object) -> Settings:
@@ -107,6 +108,26 @@ def simcord_bot(
     chart_renderer: ChartRenderer,
 ) -> StackupBot:
     return StackupBot(settings, engine, sessions, charts=chart_renderer)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionFactory]:
+    """An empty migrated database, once on SQLite and once on the PostgreSQL server."""
+
+    async def prepared(url: str) -> AsyncEngine:
+        engine = create_engine(url, pool_size=20) if "postgresql" in url else create_engine(url)
+        await migrate.upgrade(engine)
+        return engine
+
+    if request.param == "sqlite":
+        engine = await prepared(sqlite_url(tmp_path / "stackup.db"))
+        yield create_session_factory(engine)
+        await engine.dispose()
+    else:
+        async for url in fresh_postgres_url():
+            engine = await prepared(url)
+            yield create_session_factory(engine)
+            await engine.dispose()
 
 
 @pytest.fixture(autouse=True)

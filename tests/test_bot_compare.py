@@ -149,7 +149,7 @@ async def test_an_unknown_name_gets_an_ephemeral_answer_with_buttons_that_go_on(
     assert result.ephemeral
     assert result.response.content.startswith("No tool called “sql” in the catalog. Closest: ")
     buttons = [c for row in result.response.components for c in row["components"]]
-    assert buttons and all(b["custom_id"].startswith("stackup:run:") for b in buttons)
+    assert buttons and all(b["custom_id"].startswith("stackup:go:cmp:") for b in buttons)
     choice = buttons[0]["label"]
     assert f"**{choice}**" in result.response.content
 

@@ -16,27 +16,8 @@ from db.models import Category, Comparison, ComparisonTool, Follow, StackEntry, 
 from db.tool_queries import record_comparison, related_comparisons
 from db.types import utcnow
 from tests.conftest import sqlite_url
-from tests.postgres import fresh_postgres_url
 
 GUILD, OTHER_GUILD = 1_100_000_000_000_000_001, 1_100_000_000_000_000_002
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def db(request, tmp_path):
-    async def prepared(url):
-        engine = create_engine(url, pool_size=20) if "postgresql" in url else create_engine(url)
-        await migrate.upgrade(engine)
-        return engine
-
-    if request.param == "sqlite":
-        engine = await prepared(sqlite_url(tmp_path / "community.db"))
-        yield create_session_factory(engine)
-        await engine.dispose()
-    else:
-        async for url in fresh_postgres_url():
-            engine = await prepared(url)
-            yield create_session_factory(engine)
-            await engine.dispose()
 
 
 @pytest.fixture

@@ -20,24 +20,6 @@ from tests.postgres import fresh_postgres_url
 GUILD = 1_100_000_000_000_000_001
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def db(request, tmp_path):
-    async def prepared(url):
-        engine = create_engine(url, pool_size=20) if "postgresql" in url else create_engine(url)
-        await migrate.upgrade(engine)
-        return engine
-
-    if request.param == "sqlite":
-        engine = await prepared(sqlite_url(tmp_path / "votes.db"))
-        yield create_session_factory(engine)
-        await engine.dispose()
-    else:
-        async for url in fresh_postgres_url():
-            engine = await prepared(url)
-            yield create_session_factory(engine)
-            await engine.dispose()
-
-
 @pytest.fixture
 async def reasons(db) -> list[int]:
     async with db() as session, session.begin():

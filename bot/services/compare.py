@@ -72,6 +72,30 @@ def _reason(row: Any) -> Reason:
     )
 
 
+def _pros_and_cons(rows: Sequence[Any]) -> tuple[tuple[Reason, ...], tuple[Reason, ...]]:
+    """A tool's pros and cons, each ranked."""
+    pros = ranked([_reason(row) for row in rows if row.kind == ReasonKind.PRO])
+    cons = ranked([_reason(row) for row in rows if row.kind == ReasonKind.CON])
+    return tuple(pros), tuple(cons)
+
+
+def _ref(tool: Tool) -> ToolRef:
+    return ToolRef(tool.id or 0, tool.slug, tool.name)
+
+
+async def _existing(
+    session: AsyncSession, tool_ids: Sequence[int]
+) -> tuple[list[int], dict[int, tuple[Tool, Category]]]:
+    """The ids still in the catalog, in the order given, without repeats, with their rows;
+    `ToolsGone` when none is (an old button may name tools removed since)."""
+    wanted = list(dict.fromkeys(tool_ids))
+    tools = await tools_with_categories(session, wanted)
+    ids = [tool_id for tool_id in wanted if tool_id in tools]
+    if not ids:
+        raise ToolsGone()
+    return ids, tools
+
+
 class CompareService:
     def __init__(
         self, session_factory: SessionFactory, *, clock: Callable[[], datetime] = utcnow
@@ -85,10 +109,7 @@ class CompareService:
         counted by `record_run` once the answer is out, so no answer waits on a write."""
         now = self._clock()
         async with self._sessions() as session:
-            found = await tools_with_categories(session, list(dict.fromkeys(tool_ids)))
-            ids = [tool_id for tool_id in dict.fromkeys(tool_ids) if tool_id in found]
-            if not ids:
-                raise ToolsGone()
+            ids, found = await _existing(session, tool_ids)
             cards = await self._cards(session, ids, found, guild_id, full=False)
             related: list[RelatedComparison] = []
             if guild_id is not None and len(ids) >= 2:
@@ -114,10 +135,8 @@ class CompareService:
     async def card(self, tool_id: int, *, guild_id: int | None) -> ToolCard:
         """One tool's card, with what only a card shows (aliases, alternatives)."""
         async with self._sessions() as session:
-            found = await tools_with_categories(session, [tool_id])
-            if tool_id not in found:
-                raise ToolsGone()
-            (card,) = await self._cards(session, [tool_id], found, guild_id, full=True)
+            ids, found = await _existing(session, [tool_id])
+            (card,) = await self._cards(session, ids, found, guild_id, full=True)
         return card
 
     async def _cards(
@@ -141,8 +160,7 @@ class CompareService:
         for tool_id in ids:
             tool, category = tools[tool_id]
             rows = reasons.get(tool_id, [])
-            pros = ranked([_reason(row) for row in rows if row.kind == ReasonKind.PRO])
-            cons = ranked([_reason(row) for row in rows if row.kind == ReasonKind.CON])
+            pros, cons = _pros_and_cons(rows)
             local = here.get(tool_id, TallyTotals())
             total = everywhere.get(tool_id, TallyTotals())
             cards.append(
@@ -169,8 +187,8 @@ class CompareService:
                         ExternalFigure(s.source, s.metric, s.value, s.as_of, s.source_url)
                         for s in stats.get(tool_id, ())
                     ),
-                    pros=tuple(pros),
-                    cons=tuple(cons),
+                    pros=pros,
+                    cons=cons,
                     figures=MemberFigures(
                         stacks_here=local.stacks,
                         stacks_everywhere=total.stacks,
@@ -185,55 +203,34 @@ class CompareService:
         return cards
 
     async def reasons(self, tool_ids: Sequence[int]) -> list[ToolReasons]:
-        ids = list(dict.fromkeys(tool_ids))
         async with self._sessions() as session:
-            tools = await tools_with_categories(session, ids)
+            ids, tools = await _existing(session, tool_ids)
             rows = await pros_cons_of(session, ids)
         found = []
         for tool_id in ids:
-            if tool_id not in tools:
-                continue
-            tool = tools[tool_id][0]
-            reasons = rows.get(tool_id, [])
-            found.append(
-                ToolReasons(
-                    ToolRef(tool_id, tool.slug, tool.name),
-                    pros=tuple(ranked([_reason(r) for r in reasons if r.kind == ReasonKind.PRO])),
-                    cons=tuple(ranked([_reason(r) for r in reasons if r.kind == ReasonKind.CON])),
-                )
-            )
-        if not found:
-            raise ToolsGone()
+            pros, cons = _pros_and_cons(rows.get(tool_id, []))
+            found.append(ToolReasons(_ref(tools[tool_id][0]), pros=pros, cons=cons))
         return found
 
     async def alternatives(self, tool_ids: Sequence[int]) -> list[ToolAlternatives]:
-        ids = list(dict.fromkeys(tool_ids))
         async with self._sessions() as session:
-            tools = await tools_with_categories(session, ids)
-            rows = await alternatives_of(session, [i for i in ids if i in tools])
-        found = [
+            ids, tools = await _existing(session, tool_ids)
+            rows = await alternatives_of(session, ids)
+        return [
             ToolAlternatives(
-                ToolRef(tool_id, tools[tool_id][0].slug, tools[tool_id][0].name),
+                _ref(tools[tool_id][0]),
                 tuple(
                     Alternative(ToolRef(alt_id, slug, name), description)
                     for alt_id, slug, name, description in rows.get(tool_id, ())
                 ),
             )
             for tool_id in ids
-            if tool_id in tools
         ]
-        if not found:
-            raise ToolsGone()
-        return found
 
     async def tool_refs(self, tool_ids: Sequence[int]) -> list[ToolRef]:
-        ids = list(dict.fromkeys(tool_ids))
         async with self._sessions() as session:
-            tools = await tools_with_categories(session, ids)
-        refs = [ToolRef(i, tools[i][0].slug, tools[i][0].name) for i in ids if i in tools]
-        if not refs:
-            raise ToolsGone()
-        return refs
+            ids, tools = await _existing(session, tool_ids)
+        return [_ref(tools[tool_id][0]) for tool_id in ids]
 
     async def followed(self, *, guild_id: int, member_id: int, tool_ids: Sequence[int]) -> set[int]:
         async with self._sessions() as session:
