@@ -448,10 +448,11 @@ DYNAMIC_ITEMS = (
 # ---------------------------------------------------------------- unknown names
 
 
-def _unknown_answer(
+async def _answer_unknown(
+    interaction: discord.Interaction,
     resolved: ResolvedNames,
     suggestion_items: Callable[[UnresolvedName], list[discord.ui.Item]],
-) -> tuple[str, discord.ui.View]:
+) -> None:
     """Name each unknown tool with its closest matches; when only one name is unknown, the
     matches are buttons that go on with the command."""
     lines = []
@@ -468,7 +469,9 @@ def _unknown_answer(
             view.add_item(item)
         if view.children:
             lines.append("Pick one below to go on with it.")
-    return clip("\n".join(lines), CONTENT), view
+    await interaction.response.send_message(
+        clip("\n".join(lines), CONTENT), view=view, ephemeral=True, allowed_mentions=NO_PINGS
+    )
 
 
 class Compare(commands.Cog):
@@ -534,13 +537,28 @@ class Compare(commands.Cog):
                     items.append(Shortcut("cmp", ids, label=suggestion.name))
                 return items
 
-            text, view = _unknown_answer(resolved, suggestions)
-            await interaction.response.send_message(
-                text, view=view, ephemeral=True, allowed_mentions=NO_PINGS
-            )
+            await _answer_unknown(interaction, resolved, suggestions)
             return
         ids = [tool.tool_id for tool in resolved.tools if tool]
         await send_comparison(interaction, ids, resolved=True)
+
+    async def _resolve_one(
+        self, interaction: discord.Interaction, name: str, shortcut: str
+    ) -> int | None:
+        """The tool's id; or None, once the member was told the name is unknown and offered
+        the closest tools as `shortcut` buttons."""
+        resolved = await self._resolve([name])
+        tool = resolved.tools[0]
+        if tool is not None:
+            return tool.tool_id
+        await _answer_unknown(
+            interaction,
+            resolved,
+            lambda unknown: [
+                Shortcut(shortcut, [s.tool_id], label=s.name) for s in unknown.suggestions
+            ],
+        )
+        return None
 
     @app_commands.command(name="tool")
     @app_commands.describe(name="The tool, e.g. Flask")
@@ -548,23 +566,9 @@ class Compare(commands.Cog):
         self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 100]
     ) -> None:
         """One tool's full card: facts, links, figures, features, pros and cons."""
-        resolved = await self._resolve([name])
-        if resolved.unknown:
-            text, view = _unknown_answer(
-                resolved,
-                lambda unknown: [
-                    Shortcut("tool", [s.tool_id], label=s.name) for s in unknown.suggestions
-                ],
-            )
-            await interaction.response.send_message(
-                text, view=view, ephemeral=True, allowed_mentions=NO_PINGS
-            )
-            return
-        await send_tool_card(
-            interaction,
-            resolved.tools[0].tool_id,  # type: ignore[union-attr]
-            resolved=True,
-        )
+        tool_id = await self._resolve_one(interaction, name, "tool")
+        if tool_id is not None:
+            await send_tool_card(interaction, tool_id, resolved=True)
 
     @app_commands.command(name="alternatives")
     @app_commands.describe(name="The tool, e.g. Koa")
@@ -572,23 +576,9 @@ class Compare(commands.Cog):
         self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 100]
     ) -> None:
         """A tool's alternatives, each with a one-line description."""
-        resolved = await self._resolve([name])
-        if resolved.unknown:
-            text, view = _unknown_answer(
-                resolved,
-                lambda unknown: [
-                    Shortcut("alts", [s.tool_id], label=s.name) for s in unknown.suggestions
-                ],
-            )
-            await interaction.response.send_message(
-                text, view=view, ephemeral=True, allowed_mentions=NO_PINGS
-            )
-            return
-        await send_alternatives(
-            interaction,
-            [resolved.tools[0].tool_id],  # type: ignore[union-attr]
-            ephemeral=False,
-        )
+        tool_id = await self._resolve_one(interaction, name, "alts")
+        if tool_id is not None:
+            await send_alternatives(interaction, [tool_id], ephemeral=False)
 
     compare.autocomplete("first")(_autocomplete)
     compare.autocomplete("second")(_autocomplete)
