@@ -445,6 +445,17 @@ DYNAMIC_ITEMS = (
 )
 
 
+def _other_options(interaction: discord.Interaction) -> set[str]:
+    """What the member already put in the command's other options (slugs, when picked from
+    autocomplete), so a tool is not offered twice."""
+    options = (interaction.data or {}).get("options", [])
+    return {
+        str(option.get("value", "")).strip()
+        for option in options
+        if not option.get("focused") and option.get("value")
+    }
+
+
 # ---------------------------------------------------------------- unknown names
 
 
@@ -490,7 +501,9 @@ class Compare(commands.Cog):
     async def _autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return tool_choices(self.bot.catalog_index_now(), current)
+        return tool_choices(
+            self.bot.catalog_index_now(), current, chosen=_other_options(interaction)
+        )
 
     @app_commands.command(name="compare")
     @app_commands.describe(

@@ -142,6 +142,16 @@ async def test_autocomplete_offers_tools_for_every_option(simcord_env, world):
     assert choices[0] == {"name": "Koa", "value": "koa"}
 
 
+async def test_autocomplete_does_not_offer_a_tool_chosen_in_another_option(simcord_env, world):
+    _guild, channel, member = world
+    alone = await member.autocomplete(channel, "compare", "second", "fla")
+    assert {"name": "Flask", "value": "flask"} in alone
+    offered = await member.autocomplete(channel, "compare", "second", "fla", first="flask")
+    assert {"name": "Flask", "value": "flask"} not in offered
+    # Otherwise the same choices, in the same order.
+    assert offered[: len(alone) - 1] == [c for c in alone if c["value"] != "flask"]
+
+
 async def test_an_unknown_name_gets_an_ephemeral_answer_with_buttons_that_go_on(simcord_env, world):
     _guild, channel, member = world
     result = await member.slash(channel, "compare", first="flask", second="sql")
