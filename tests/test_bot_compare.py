@@ -446,3 +446,18 @@ async def test_menus_and_related_buttons_work_after_a_restart(
     chosen = alternatives.components[0]["components"][0]["options"][0]
     compared = await member.select(alternatives, [chosen["value"]])
     assert compared.response.embeds[0].title == f"Koa vs {chosen['label']}"
+
+
+async def test_compare_works_in_direct_messages_without_server_data(simcord_env, sessions):
+    user = simcord_env.create_user("dee")
+    result = await user.slash("compare", first="flask", second="koa")
+
+    overview = result.response.embeds[0]
+    assert overview.title == "Flask vs Koa"
+    assert _fields(overview)["Flask"].count("here") == 0
+    assert "Stacks 0 · Followers 0 · Votes 0" in _fields(overview)["Flask"]
+    follow = await user.click(result.response, label="Follow")
+    assert follow.ephemeral
+    assert follow.response.content == "Following works in a server, not in direct messages."
+    async with sessions() as session:
+        assert (await session.exec(select(Comparison))).all() == []
