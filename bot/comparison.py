@@ -147,8 +147,8 @@ class RelatedComparison:
 @dataclass(frozen=True)
 class Comparison:
     tools: tuple[ToolCard, ...]
+    today: date  # tools' ages are reckoned from it; the service's clock says what day it is
     related: tuple[RelatedComparison, ...] = ()
-    today: date | None = None
 
 
 @dataclass(frozen=True)

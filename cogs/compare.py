@@ -256,16 +256,12 @@ async def _offer_follow(interaction: discord.Interaction, tool_ids: Sequence[int
     refs = await bot.compare.tool_refs(tool_ids)
     member = interaction.user.id
     if len(refs) == 1:
-        followed = await bot.compare.followed(
-            guild_id=interaction.guild_id, member_id=member, tool_ids=[refs[0].id]
-        )
-        chosen = [] if followed else [refs[0].id]
-        change = await bot.compare.set_follows(
-            guild_id=interaction.guild_id, member_id=member, offered=refs, chosen=chosen
+        following = await bot.compare.toggle_follow(
+            guild_id=interaction.guild_id, member_id=member, tool_id=refs[0].id
         )
         text = (
             f"You now follow {_names(refs)} in this server. Click Follow again to stop."
-            if change.now_following
+            if following
             else f"You no longer follow {_names(refs)}."
         )
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)

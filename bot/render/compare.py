@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 
 import discord
 
@@ -40,8 +39,6 @@ TITLE = 256
 DESCRIPTION = 4096
 # Headroom under 6000 for anything Discord counts that we might not (it costs nothing).
 BUDGET = EMBED_TOTAL - 50
-PRO_COLOUR = discord.Colour(0x2EA043)
-CON_COLOUR = discord.Colour(0xD73A49)
 
 METRIC_LABELS = {
     "stacks": "Stacks",
@@ -301,7 +298,7 @@ def _comparison_embeds(
     embeds = [overview]
     if len(tools) > 1:
         found = discord.Embed(title="Differences", colour=BRAND_COLOUR)
-        for difference in differences(tools, today=comparison.today or date.today()):
+        for difference in differences(tools, today=comparison.today):
             _field(found, difference.topic, _difference_value(difference, detail.line))
         common = shared_integrations(tools)
         if common:
@@ -496,9 +493,13 @@ def _reasons_embeds(entry: ToolReasons) -> list[discord.Embed]:
 
 
 def _chunks(lines: Sequence[str]) -> list[str]:
+    """Whole lines grouped into field values of at most 1024 characters."""
     chunks: list[list[str]] = [[]]
+    used = 0
     for line in lines:
-        if sum(len(item) + 1 for item in chunks[-1]) + len(line) > FIELD_VALUE - 10:
+        if chunks[-1] and used + len(line) > FIELD_VALUE - 10:
             chunks.append([])
+            used = 0
         chunks[-1].append(line)
-    return ["\n".join(chunk) for chunk in chunks if chunk]
+        used += len(line) + 1
+    return ["\n".join(chunk) for chunk in chunks]

@@ -97,10 +97,7 @@ def resolve_or_raise(index: CatalogIndex, query: str) -> ToolEntry:
     """The tool a member meant, or `UnknownTool` carrying ranked suggestions.
 
     Autocomplete sends the slug as the value, so a slug is taken as it is first."""
-    by_slug = index.by_slug(query.strip())
-    if by_slug is not None:
-        return by_slug
-    resolution = index.resolve(query)
-    if resolution.tool is None:
-        raise UnknownTool(query, [tool.name for tool in resolution.suggestions])
-    return resolution.tool
+    resolved = resolve_names(index, [query])
+    if resolved.unknown:
+        raise UnknownTool(query, [tool.name for tool in resolved.unknown[0].suggestions])
+    return resolved.tools[0]  # type: ignore[return-value]

@@ -238,6 +238,19 @@ class CompareService:
                 session, guild_id=guild_id, member_id=member_id, tool_ids=tool_ids
             )
 
+    async def toggle_follow(self, *, guild_id: int, member_id: int, tool_id: int) -> bool:
+        """Follow the tool, or stop following it if the member did; True when now following.
+        One transaction, so two quick clicks cannot both follow."""
+        async with self._sessions() as session, session.begin():
+            if await community.unfollow(
+                session, guild_id=guild_id, member_id=member_id, tool_ids=[tool_id]
+            ):
+                return False
+            await community.follow(
+                session, guild_id=guild_id, member_id=member_id, tool_ids=[tool_id]
+            )
+        return True
+
     async def set_follows(
         self,
         *,
