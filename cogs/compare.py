@@ -171,13 +171,13 @@ class ToolAction(
 ):
     """ "Pros & cons", "Alternatives", "Ask for advice" and "Follow" under a comparison."""
 
-    ACTIONS = ("pc", "alts", "advice", "follow")
     LABELS = {
         "pc": ("Pros & cons", "⚖️"),
         "alts": ("Alternatives", "🔀"),
         "advice": ("Ask for advice", "🙋"),
         "follow": ("Follow", "🔔"),
     }
+    ACTIONS = tuple(LABELS)
 
     def __init__(self, action: str, tool_ids: Sequence[int]) -> None:
         label, emoji = self.LABELS[action]
