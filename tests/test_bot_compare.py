@@ -461,3 +461,28 @@ async def test_compare_works_in_direct_messages_without_server_data(simcord_env,
     assert follow.response.content == "Following works in a server, not in direct messages."
     async with sessions() as session:
         assert (await session.exec(select(Comparison))).all() == []
+
+
+async def test_long_pros_and_cons_lists_page_through_the_bot(simcord_env, world, sessions):
+    _guild, channel, member = world
+    (flask,) = await _tool_ids(sessions, "flask")
+    async with sessions() as session, session.begin():
+        session.add_all(
+            ProCon(tool_id=flask, kind="pro", text=f"Reason {n:03d} " + "x" * 80)
+            for n in range(150)
+        )
+    message = (await member.slash(channel, "compare", first="flask", second="koa")).response
+
+    first = await member.click(message, label="Pros & cons")
+    assert first.ephemeral and first.response.content.startswith("Page 1 of ")
+    pages = int(first.response.content.rsplit(" ", 1)[1])
+    seen = [first.response.embeds]
+    shown = first.response
+    for number in range(2, pages + 1):
+        shown = (await member.click(shown, label="Next ▶")).response
+        assert shown.content == f"Page {number} of {pages}"
+        seen.append(shown.embeds)
+    text = "\n".join(f.value for embeds in seen for e in embeds for f in e.fields)
+    assert all(f"Reason {n:03d} " in text for n in range(150))
+    back = await member.click(shown, label="◀ Previous")
+    assert back.response.content == f"Page {pages - 1} of {pages}"
