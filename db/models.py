@@ -226,7 +226,10 @@ class AdvicePost(SQLModel, table=True):
     """A "needs advice" post. Its deadlines live here, not in the scheduler."""
 
     __tablename__ = "advice_posts"
-    __table_args__ = (Index("advice_posts_open_by_guild", "guild_id", "status"),)
+    __table_args__ = (
+        Index("advice_posts_open_by_guild", "guild_id", "status"),
+        Index("advice_posts_verdicts_by_guild", "guild_id", "verdict_tool_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     guild_id: int = _snowflake()
@@ -239,6 +242,8 @@ class AdvicePost(SQLModel, table=True):
     context: str = Field(default="", sa_type=Text)
     status: str = Field(default=AdviceStatus.OPEN, max_length=10)
     accepted_tool_id: int | None = Field(default=None, foreign_key="tools.id", ondelete="SET NULL")
+    # What the verdict named: the accepted tool, else the most voted recommendation's.
+    verdict_tool_id: int | None = Field(default=None, foreign_key="tools.id", ondelete="SET NULL")
     created_at: datetime = _timestamp()
     last_activity_at: datetime = _timestamp()
     reminder_sent_at: datetime | None = _timestamp(nullable=True)
@@ -248,9 +253,13 @@ class AdvicePost(SQLModel, table=True):
 
 class AdvicePostTool(SQLModel, table=True):
     __tablename__ = "advice_post_tools"
+    # "Advice on Flask" in a guild, and the advice figures of /compare, read along this index.
+    __table_args__ = (Index("advice_post_tools_by_guild_tool", "guild_id", "tool_id", "post_id"),)
 
     post_id: int = Field(foreign_key="advice_posts.id", ondelete="CASCADE", primary_key=True)
     tool_id: int = Field(foreign_key="tools.id", ondelete="CASCADE", primary_key=True)
+    guild_id: int = _snowflake()
+    position: int = 0
 
 
 class Recommendation(SQLModel, table=True):
@@ -266,6 +275,41 @@ class Recommendation(SQLModel, table=True):
     up_count: int = 0
     down_count: int = 0
     created_at: datetime = _timestamp()
+
+
+class VoteMessage(SQLModel, table=True):
+    """A message whose reactions are votes. Each of its options maps one emoji to a target and
+    a value; reactions of `excluded_member_id` (the author of what is voted on) never count."""
+
+    __tablename__ = "vote_messages"
+
+    message_id: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    channel_id: int = _snowflake()
+    guild_id: int = _snowflake(index=True)
+    target_kind: str = Field(max_length=20)
+    excluded_member_id: int | None = _snowflake(nullable=True)
+    is_open: bool = True
+    created_at: datetime = _timestamp()
+    last_vote_at: datetime | None = _timestamp(nullable=True)
+    reconciled_at: datetime | None = _timestamp(nullable=True)
+
+
+class VoteOption(SQLModel, table=True):
+    __tablename__ = "vote_options"
+    __table_args__ = (CheckConstraint("value IN (-1, 1)", name="value"),)
+
+    message_id: int = Field(
+        sa_type=BigInteger,
+        foreign_key="vote_messages.message_id",
+        ondelete="CASCADE",
+        primary_key=True,
+        sa_column_kwargs={"autoincrement": False},
+    )
+    emoji: str = Field(max_length=64, primary_key=True)
+    target_id: int = Field(sa_type=BigInteger)
+    value: int = Field(sa_type=SmallInteger)
 
 
 class ToolTally(SQLModel, table=True):

@@ -14,6 +14,8 @@ from tests.conftest import sqlite_url
 from tests.postgres import fresh_postgres_url
 
 TABLES = {
+    "vote_messages",
+    "vote_options",
     "advice_post_tools",
     "advice_posts",
     "app_meta",

@@ -1,0 +1,176 @@
+"""The reaction vote pipeline: events in, batches written, results out. No Discord here.
+
+Events are queued without waiting and written by one drain task, as many per transaction as
+have arrived (up to `batch_size`): a burst costs a few statements per batch rather than a few
+per event, and an idle bot runs no task at all. The task ends when the queue is empty.
+
+A recount (the reactions read back from Discord) must not undo an event that arrives while the
+reactions are being read: events for a message being recounted wait and are applied after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.voting import Option, ReactionEvent, Recount
+from db.engine import SessionFactory
+from db.models import VoteTarget
+from db.reaction_votes import (
+    BatchResult,
+    VoteMessageInfo,
+    apply_vote_batch,
+    close_vote_messages,
+    load_vote_messages,
+    register_vote_message,
+)
+from db.types import utcnow
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+ATTEMPTS = 3
+
+
+@dataclass
+class VoteStats:
+    applied: int = 0
+    ignored: int = 0
+    batches: int = 0
+    failed_batches: int = 0
+
+
+class VoteService:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        batch_size: int = BATCH_SIZE,
+        on_applied: Callable[[BatchResult], None] | None = None,
+        on_failed: Callable[[set[int]], None] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._batch_size = batch_size
+        self.on_applied = on_applied
+        # Messages whose events could not be written; the caller recounts them.
+        self.on_failed = on_failed
+        self._queue: deque[ReactionEvent | Recount] = deque()
+        self._held: dict[int, list[ReactionEvent]] = {}
+        self._drain: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.stats = VoteStats()
+
+    # -- events ------------------------------------------------------------------------
+
+    def submit(self, event: ReactionEvent) -> None:
+        """Queue one reaction event; never waits."""
+        held = self._held.get(event.message_id)
+        if held is not None:
+            held.append(event)
+            return
+        self._queue.append(event)
+        self._kick()
+
+    def begin_recount(self, message_id: int) -> None:
+        """From now until `finish_recount`, events for the message wait behind its recount."""
+        self._held.setdefault(message_id, [])
+
+    def finish_recount(self, recount: Recount) -> None:
+        held = self._held.pop(recount.message_id, [])
+        self._queue.append(recount)
+        self._queue.extend(held)
+        self._kick()
+
+    def abort_recount(self, message_id: int) -> None:
+        self._queue.extend(self._held.pop(message_id, []))
+        self._kick()
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue) + sum(len(held) for held in self._held.values())
+
+    async def wait_idle(self) -> None:
+        """Until every queued event is written (or given up on)."""
+        while self._queue or (self._drain is not None and not self._drain.done()):
+            await self._idle.wait()
+
+    def _kick(self) -> None:
+        if self._drain is None or self._drain.done():
+            self._idle.clear()
+            self._drain = asyncio.get_running_loop().create_task(
+                self._run(), name="stackup-vote-writer"
+            )
+
+    async def _run(self) -> None:
+        try:
+            while self._queue:
+                count = min(self._batch_size, len(self._queue))
+                batch = [self._queue.popleft() for _ in range(count)]
+                result = await self._write(batch)
+                if result is not None and self.on_applied is not None:
+                    try:
+                        self.on_applied(result)
+                    except Exception:
+                        log.exception("vote result handler failed")
+                # Let new events and handlers run between batches.
+                await asyncio.sleep(0)
+        finally:
+            self._idle.set()
+
+    async def _write(self, batch: list[ReactionEvent | Recount]) -> BatchResult | None:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                async with self._sessions() as session, session.begin():
+                    result = await apply_vote_batch(session, batch, now=self._clock())
+            except Exception:
+                log.warning(
+                    "writing %d vote events failed (attempt %d)", len(batch), attempt, exc_info=True
+                )
+                continue
+            self.stats.batches += 1
+            self.stats.applied += result.applied
+            self.stats.ignored += result.ignored
+            return result
+        self.stats.failed_batches += 1
+        log.error("gave up writing %d vote events; their messages will be recounted", len(batch))
+        if self.on_failed is not None:
+            self.on_failed({item.message_id for item in batch})
+        return None
+
+    # -- vote messages -------------------------------------------------------------------
+
+    async def register(
+        self,
+        *,
+        message_id: int,
+        channel_id: int,
+        guild_id: int,
+        kind: VoteTarget,
+        options: Iterable[Option],
+        excluded_member_id: int | None = None,
+    ) -> None:
+        async with self._sessions() as session, session.begin():
+            await register_vote_message(
+                session,
+                message_id=message_id,
+                channel_id=channel_id,
+                guild_id=guild_id,
+                kind=kind,
+                options=list(options),
+                excluded_member_id=excluded_member_id,
+            )
+
+    async def vote_message(self, message_id: int) -> VoteMessageInfo | None:
+        async with self._sessions() as session:
+            return (await load_vote_messages(session, [message_id])).get(message_id)
+
+    async def close(self, message_ids: Iterable[int]) -> None:
+        async with self._sessions() as session, session.begin():
+            await close_vote_messages(session, message_ids)

@@ -1,0 +1,247 @@
+"""Reaction votes written in batches, against a plain model of the rules, on SQLite and
+PostgreSQL: counters equal the rows, recounts repair, switches leave stale reactions named."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.services.votes import VoteService
+from bot.voting import DOWN, NUMBERED, UP, Option, ReactionEvent, Recount
+from db.models import (
+    AdvicePost,
+    Category,
+    ProCon,
+    Recommendation,
+    Tool,
+    ToolTally,
+    Vote,
+    VoteTarget,
+)
+from db.reaction_votes import apply_vote_batch, register_vote_message
+from db.types import utcnow
+
+GUILD = 1_100_000_000_000_000_001
+CHANNEL = 1_100_000_000_000_000_002
+RECOMMENDER = 900
+
+
+@pytest.fixture
+async def world(db):
+    """Two recommendations (one vote message each) and a pros message with three numbered
+    options."""
+    async with db() as session, session.begin():
+        category = Category(name="Microframeworks", path="Microframeworks")
+        session.add(category)
+        await session.flush()
+        tool = Tool(slug="flask", name="Flask", description="d", category_id=category.id)
+        session.add(tool)
+        await session.flush()
+        post = AdvicePost(guild_id=GUILD, channel_id=CHANNEL, asker_id=1, title="t", question="q")
+        session.add(post)
+        await session.flush()
+        recommendations = [
+            Recommendation(post_id=post.id, tool_id=tool.id, member_id=RECOMMENDER + n)
+            for n in range(2)
+        ]
+        pros = [ProCon(tool_id=tool.id, kind="pro", text=f"Reason {n}") for n in range(3)]
+        session.add_all([*recommendations, *pros])
+        await session.flush()
+        for n, recommendation in enumerate(recommendations):
+            await register_vote_message(
+                session,
+                message_id=5000 + n,
+                channel_id=CHANNEL,
+                guild_id=GUILD,
+                kind=VoteTarget.RECOMMENDATION,
+                options=[Option(UP, recommendation.id, 1), Option(DOWN, recommendation.id, -1)],
+                excluded_member_id=recommendation.member_id,
+            )
+        await register_vote_message(
+            session,
+            message_id=6000,
+            channel_id=CHANNEL,
+            guild_id=GUILD,
+            kind=VoteTarget.PRO_CON,
+            options=[Option(NUMBERED[n], pro.id, 1) for n, pro in enumerate(pros)],
+        )
+        return {
+            "db": db,
+            "recommendations": {5000 + n: r.id for n, r in enumerate(recommendations)},
+            "recommenders": {5000 + n: r.member_id for n, r in enumerate(recommendations)},
+            "pros": [p.id for p in pros],
+            "tool": tool.id,
+        }
+
+
+class Model:
+    """The rules, written plainly: per member the set of reactions shown, and the vote."""
+
+    def __init__(self, world) -> None:
+        self.world = world
+        self.reactions: dict[tuple[int, int], set[str]] = defaultdict(set)
+        self.votes: dict[tuple[str, int, int], int] = {}
+
+    def target(self, message: int, emoji: str) -> tuple[str, int, int] | None:
+        if message in self.world["recommendations"]:
+            if emoji not in (UP, DOWN):
+                return None
+            return ("r", self.world["recommendations"][message], 1 if emoji == UP else -1)
+        if message == 6000 and emoji in NUMBERED[:3]:
+            return ("p", self.world["pros"][NUMBERED.index(emoji)], 1)
+        return None
+
+    def apply(self, event: ReactionEvent) -> None:
+        shown = self.reactions[(event.message_id, event.member_id)]
+        (shown.add if event.added else shown.discard)(event.emoji)
+        found = self.target(event.message_id, event.emoji)
+        if found is None or event.member_id == self.world["recommenders"].get(event.message_id):
+            return
+        kind, target, value = found
+        key = (kind, target, event.member_id)
+        if event.added:
+            self.votes[key] = value
+        elif self.votes.get(key) == value:
+            del self.votes[key]
+
+    def counts(self) -> dict[tuple[str, int], tuple[int, int]]:
+        counted: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+        for (kind, target, _), value in self.votes.items():
+            counted[(kind, target)][0 if value == 1 else 1] += 1
+        return {key: tuple(value) for key, value in counted.items()}
+
+
+async def stored_counts(db) -> dict[tuple[str, int], tuple[int, int]]:
+    async with db() as session:
+        found = {}
+        for row in (await session.exec(select(Recommendation))).all():
+            if row[0].up_count or row[0].down_count:
+                found[("r", row[0].id)] = (row[0].up_count, row[0].down_count)
+        for row in (await session.exec(select(ProCon))).all():
+            if row[0].up_count or row[0].down_count:
+                found[("p", row[0].id)] = (row[0].up_count, row[0].down_count)
+        return found
+
+
+async def stored_votes(db) -> dict[tuple[str, int, int], int]:
+    async with db() as session:
+        rows = (
+            await session.exec(select(Vote.target_kind, Vote.target_id, Vote.member_id, Vote.value))
+        ).all()
+    kinds = {VoteTarget.RECOMMENDATION.value: "r", VoteTarget.PRO_CON.value: "p"}
+    return {(kinds[k], t, m): v for k, t, m, v in rows}
+
+
+def random_events(world, rng: random.Random, count: int) -> list[ReactionEvent]:
+    members = [*range(1, 30), *world["recommenders"].values()]
+    messages = [*world["recommendations"], 6000, 7777]  # 7777 is no vote message
+    emojis = [UP, DOWN, *NUMBERED[:4], "🎉"]
+    return [
+        ReactionEvent(
+            rng.choice(messages), rng.choice(members), rng.choice(emojis), rng.random() < 0.6
+        )
+        for _ in range(count)
+    ]
+
+
+async def test_random_bursts_in_random_batches_equal_the_model(world):
+    db = world["db"]
+    rng = random.Random(4)
+    model = Model(world)
+    events = random_events(world, rng, 3000)
+    position = 0
+    while position < len(events):
+        size = rng.choice([1, 2, 7, 50, 400, 900])
+        batch = events[position : position + size]
+        position += size
+        async with db() as session, session.begin():
+            await apply_vote_batch(session, batch, now=utcnow())
+        for event in batch:
+            model.apply(event)
+    assert await stored_votes(db) == model.votes
+    assert await stored_counts(db) == model.counts()
+    async with db() as session:
+        tally = await session.get(ToolTally, (world["tool"], GUILD))
+    assert tally.votes == sum(1 for key in model.votes if key[0] == "p")
+
+
+async def test_a_recount_sets_votes_to_what_the_reactions_show(world):
+    db = world["db"]
+    message = 5000
+    recommendation = world["recommendations"][message]
+    async with db() as session, session.begin():
+        await apply_vote_batch(
+            session,
+            [ReactionEvent(message, 1, UP, True), ReactionEvent(message, 2, DOWN, True)],
+            now=utcnow(),
+        )
+    # Meanwhile (bot offline): 1 took the reaction away, 3 and the recommender reacted, 4 shows
+    # both emojis without a vote held, 2 shows both and keeps the vote held.
+    reactors = {
+        UP: frozenset({3, 4, 2, world["recommenders"][message]}),
+        DOWN: frozenset({2, 4}),
+    }
+    async with db() as session, session.begin():
+        result = await apply_vote_batch(session, [Recount(message, reactors)], now=utcnow())
+    assert result.changed_targets[VoteTarget.RECOMMENDATION] == {recommendation}
+    assert await stored_votes(db) == {("r", recommendation, 2): -1, ("r", recommendation, 3): 1}
+    assert await stored_counts(db) == {("r", recommendation): (1, 1)}
+
+
+async def test_events_after_a_recount_in_one_batch_apply_after_it(world):
+    db = world["db"]
+    message = 5001
+    recommendation = world["recommendations"][message]
+    async with db() as session, session.begin():
+        await apply_vote_batch(
+            session,
+            [
+                ReactionEvent(message, 1, UP, True),
+                Recount(message, {UP: frozenset(), DOWN: frozenset({5})}),
+                ReactionEvent(message, 5, UP, True),
+            ],
+            now=utcnow(),
+        )
+    assert await stored_votes(db) == {("r", recommendation, 5): 1}
+
+
+async def test_switching_names_the_reaction_left_behind(world):
+    db = world["db"]
+    message = 5000
+    async with db() as session, session.begin():
+        result = await apply_vote_batch(
+            session,
+            [ReactionEvent(message, 1, UP, True), ReactionEvent(message, 1, DOWN, True)],
+            now=utcnow(),
+        )
+    assert [(s.message_id, s.emoji, s.member_id) for s in result.stale_reactions] == [
+        (message, UP, 1)
+    ]
+    async with db() as session, session.begin():
+        # The bot removes the 👍: the event it causes changes nothing.
+        result = await apply_vote_batch(
+            session, [ReactionEvent(message, 1, UP, False)], now=utcnow()
+        )
+    assert not result.changed_targets
+    assert await stored_counts(db) == {("r", world["recommendations"][message]): (0, 1)}
+
+
+async def test_the_service_holds_events_while_a_message_is_recounted(world):
+    db = world["db"]
+    results = []
+    service = VoteService(db, on_applied=results.append)
+    message = 5000
+    recommendation = world["recommendations"][message]
+    service.begin_recount(message)
+    service.submit(ReactionEvent(message, 7, UP, True))  # arrives while reactions are read
+    # The read happened before 7 reacted, so it does not show 7.
+    service.finish_recount(Recount(message, {UP: frozenset({8}), DOWN: frozenset()}))
+    await service.wait_idle()
+    assert await stored_votes(db) == {("r", recommendation, 7): 1, ("r", recommendation, 8): 1}
+    assert service.stats.applied == 2
+    async with db() as session:
+        total = (await session.exec(select(func.count()).select_from(Vote))).one()
+    assert total[0] == 2
