@@ -38,6 +38,7 @@ format: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/autocomplete.py
 	$(BIN)/python bench/compare.py
+	$(BIN)/python bench/votes.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

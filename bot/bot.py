@@ -20,9 +20,11 @@ from bot.charts import ChartRenderer
 from bot.endpoints import route_gateway
 from bot.errors import StackupError
 from bot.resolver import CatalogIndex
+from bot.services.advice import AdviceService
 from bot.services.catalog import About, CatalogService
 from bot.services.compare import CompareService
 from bot.services.meta import MetaService
+from bot.services.votes import VoteService
 from bot.settings import Settings
 from db.engine import SessionFactory
 
@@ -39,12 +41,20 @@ def stackup_version() -> str:
         return "0+unknown"
 
 
+# Discord's client names some permissions differently from the API.
+PERMISSION_NAMES = {"manage_guild": "Manage Server", "manage_channels": "Manage Channels"}
+
+
+def _permission_names(permissions: list[str]) -> str:
+    return ", ".join(PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in permissions)
+
+
 def _check_failure_message(error: app_commands.AppCommandError) -> str | None:
     if isinstance(error, app_commands.MissingPermissions):
-        missing = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        missing = _permission_names(error.missing_permissions)
         return f"You need the {missing} permission to do that."
     if isinstance(error, app_commands.BotMissingPermissions):
-        missing = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        missing = _permission_names(error.missing_permissions)
         return f"Stackup needs the {missing} permission here; ask a server admin."
     if isinstance(error, app_commands.NoPrivateMessage):
         return "That command works in a server, not in direct messages."
@@ -141,6 +151,14 @@ class StackupBot(commands.AutoShardedBot):
         self.catalog = CatalogService(session_factory)
         self.meta = MetaService(session_factory)
         self.compare = CompareService(session_factory)
+        self.advice = AdviceService(session_factory)
+        # Written votes reach cogs as events: "stackup_votes_applied" (a BatchResult) and
+        # "stackup_votes_failed" (message ids to recount).
+        self.votes = VoteService(
+            session_factory,
+            on_applied=lambda result: self.dispatch("stackup_votes_applied", result),
+            on_failed=lambda message_ids: self.dispatch("stackup_votes_failed", message_ids),
+        )
         # A renderer passed in belongs to the caller (tests share one); our own we close.
         self._owns_charts = charts is None
         self.charts = charts if charts is not None else ChartRenderer(settings.chart_workers)
@@ -158,6 +176,8 @@ class StackupBot(commands.AutoShardedBot):
         await self.sync_commands_if_changed()
 
     async def close(self) -> None:
+        # Votes already received are written before the connection pool goes.
+        await self.votes.wait_idle()
         if self._owns_charts:
             await self.charts.close()
         await super().close()

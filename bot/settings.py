@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     log_level: LogLevel = "INFO"
     # Worker processes rendering charts off the event loop; 0 sends comparisons without one.
     chart_workers: int = Field(default=1, ge=0, le=8)
+    # An advice post's live ranking is edited at most this often, however fast votes come.
+    ranking_edit_seconds: float = Field(default=5.0, ge=0.5, le=300)
 
     @field_validator("discord_token", mode="before")
     @classmethod

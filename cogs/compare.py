@@ -19,6 +19,7 @@ from bot.autocomplete import tool_choices
 from bot.bot import StackupBot, report_error
 from bot.comparison import ToolAlternatives, ToolCard, ToolRef
 from bot.errors import InvalidInput
+from bot.render.advice import advice_figures_line, tool_advice_line
 from bot.render.compare import (
     CHART_FILENAME,
     alternatives_embeds,
@@ -88,9 +89,15 @@ async def send_comparison(
         await bot.compare.tool_refs(tool_ids)
     await interaction.response.defer(thinking=True)
     comparison = await bot.compare.compare(tool_ids, guild_id=interaction.guild_id)
+    advice = None
+    if interaction.guild_id is not None:
+        figures = await bot.advice.figures(
+            guild_id=interaction.guild_id, tools=[tool.ref for tool in comparison.tools]
+        )
+        advice = advice_figures_line(figures)
     chart = await _chart_file(bot, comparison.tools)
     embeds = comparison_embeds(
-        comparison, guild=interaction.guild_id is not None, chart=chart is not None
+        comparison, guild=interaction.guild_id is not None, chart=chart is not None, advice=advice
     )
     view = actions_view([tool.id for tool in comparison.tools])
     for related in comparison.related[:5]:
@@ -115,8 +122,14 @@ async def send_tool_card(
         await bot.compare.tool_refs([tool_id])
     await interaction.response.defer(thinking=True)
     card = await bot.compare.card(tool_id, guild_id=interaction.guild_id)
+    advice = None
+    if interaction.guild_id is not None:
+        figures = await bot.advice.figures(guild_id=interaction.guild_id, tools=[card.ref])
+        advice = tool_advice_line(figures.tools[0])
     chart = await _chart_file(bot, [card])
-    embeds = tool_embeds(card, guild=interaction.guild_id is not None, chart=chart is not None)
+    embeds = tool_embeds(
+        card, guild=interaction.guild_id is not None, chart=chart is not None, advice=advice
+    )
     await _followup(interaction, embeds=embeds, file=chart, view=actions_view([tool_id]))
 
 

@@ -29,6 +29,8 @@ def make_settings(**values: object) -> Settings:
     values.setdefault("shard_count", 1)
     # Bots built from these settings render no charts unless a test passes a renderer.
     values.setdefault("chart_workers", 0)
+    # Longer than simcord's settle timeout, so a pending ranking edit waits for advance_time.
+    values.setdefault("ranking_edit_seconds", 30.0)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 

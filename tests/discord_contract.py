@@ -218,8 +218,10 @@ def limit_problems(method: str, path: str, body: Any) -> list[str]:
     if method in ("POST", "PATCH") and (
         "/messages" in path or path.startswith("/webhooks/") or path.endswith("/threads")
     ):
-        message = body.get("message", body) if path.endswith("/threads") else body
-        return _message_problems(where, message)
+        if path.endswith("/threads"):
+            # A forum post carries its first message; a thread in a text channel has none.
+            return _message_problems(where, body["message"]) if "message" in body else []
+        return _message_problems(where, body)
     return []
 
 

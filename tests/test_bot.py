@@ -154,6 +154,7 @@ async def test_commands_sync_once_and_not_again_after_a_restart(
     assert len(syncs) == 1
     assert {c["name"] for c in syncs[0].json} == {
         "stackup",
+        "advice",
         "compare",
         "tool",
         "alternatives",
@@ -188,7 +189,13 @@ async def test_a_changed_command_tree_is_synced_again(
         r for r in simcord_env.http_requests if r.method == "PUT" and r.path.endswith("/commands")
     ]
     assert len(syncs) == 2
-    assert {c["name"] for c in syncs[-1].json} == {"stackup", "compare", "tool", "alternatives"}
+    assert {c["name"] for c in syncs[-1].json} == {
+        "stackup",
+        "advice",
+        "compare",
+        "tool",
+        "alternatives",
+    }
 
 
 async def test_a_catalog_import_elsewhere_reaches_the_running_bot(
@@ -234,6 +241,7 @@ async def test_dev_guild_gets_the_commands_instead_of_everyone(
     assert len(guild_syncs) == 1
     assert {c["name"] for c in guild_syncs[0].json} == {
         "stackup",
+        "advice",
         "compare",
         "tool",
         "alternatives",

@@ -252,13 +252,15 @@ async def test_follow_on_a_tool_card_toggles(simcord_env, world, sessions):
     assert second.response.content == "You no longer follow **Flask**."
 
 
-async def test_ask_for_advice_says_it_is_not_available_yet(simcord_env, world):
+async def test_ask_for_advice_opens_the_form_with_the_compared_tools(simcord_env, world):
     _guild, channel, member = world
     message = (await _compare_trio(member, channel)).response
     result = await member.click(message, label="Ask for advice")
-    assert result.ephemeral
-    assert "Advice posts are not available" in result.response.content
-    assert "**ExpressJS**, **Flask** and **Koa**" in result.response.content
+    inputs = {
+        row["components"][0]["custom_id"]: row["components"][0].get("value")
+        for row in result.modal["components"]
+    }
+    assert inputs["tools"] == "ExpressJS, Flask, Koa"
 
 
 async def test_member_figures_count_this_server_and_everywhere(simcord_env, world, sessions):

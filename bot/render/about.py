@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import discord
 
+from bot.advice import GuildConfig
 from bot.services.catalog import About
 
 BRAND_COLOUR = discord.Colour(0x0690FA)
@@ -60,4 +63,21 @@ def about_embed(about: About) -> discord.Embed:
         links.insert(0, f"[Add Stackup to a server]({invite_url(about.application_id)})")
     embed.add_field(name="Links", value="\n".join(links), inline=False)
     embed.set_footer(text=f"Catalog revision {catalog.revision}")
+    return embed
+
+
+def settings_embed(config: GuildConfig, notes: Sequence[str] = ()) -> discord.Embed:
+    """A server's Stackup settings, with what Stackup lacks to use them."""
+    embed = discord.Embed(title="Stackup settings for this server", colour=BRAND_COLOUR)
+    forum = (
+        f"<#{config.advice_forum_id}>"
+        if config.advice_forum_id
+        else "none: threads in the channel asked in"
+    )
+    digest = f"<#{config.digest_channel_id}>" if config.digest_channel_id else "none"
+    embed.add_field(name="Advice forum", value=forum, inline=False)
+    embed.add_field(name="Digest channel", value=digest, inline=True)
+    embed.add_field(name="Idle posts close after", value=f"{config.idle_days} days", inline=True)
+    if notes:
+        embed.add_field(name="Permissions", value="\n".join(notes)[:1024], inline=False)
     return embed

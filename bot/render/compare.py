@@ -260,14 +260,19 @@ def _difference_value(difference: Difference, limit: int) -> str:
 
 
 def comparison_embeds(
-    comparison: Comparison, *, guild: bool, chart: bool = False
+    comparison: Comparison, *, guild: bool, chart: bool = False, advice: str | None = None
 ) -> list[discord.Embed]:
-    """The /compare answer: overview, differences, one embed per tool, within one message."""
-    return fit(lambda detail: _comparison_embeds(comparison, detail, guild=guild, chart=chart))
+    """The /compare answer: overview, differences, one embed per tool, within one message.
+    `advice` is the server's advice posts on these tools, in a line."""
+    return fit(
+        lambda detail: _comparison_embeds(
+            comparison, detail, guild=guild, chart=chart, advice=advice
+        )
+    )
 
 
 def _comparison_embeds(
-    comparison: Comparison, detail: Detail, *, guild: bool, chart: bool
+    comparison: Comparison, detail: Detail, *, guild: bool, chart: bool, advice: str | None
 ) -> list[discord.Embed]:
     tools = comparison.tools
     overview = discord.Embed(title=title_for(tools), colour=BRAND_COLOUR)
@@ -291,6 +296,8 @@ def _comparison_embeds(
                 for related in comparison.related
             ),
         )
+    if advice:
+        _field(overview, "Advice here", clip(advice, FIELD_VALUE))
     footer = _counts_footer(tools, guild=guild)
     if footer:
         overview.set_footer(text=footer)
@@ -347,12 +354,14 @@ def chart_spec(tools: Sequence[ToolCard]) -> ChartSpec:
 # ---------------------------------------------------------------- /tool
 
 
-def tool_embeds(card: ToolCard, *, guild: bool, chart: bool = False) -> list[discord.Embed]:
-    return fit(lambda detail: _tool_embeds(card, detail, guild=guild, chart=chart))
+def tool_embeds(
+    card: ToolCard, *, guild: bool, chart: bool = False, advice: str | None = None
+) -> list[discord.Embed]:
+    return fit(lambda detail: _tool_embeds(card, detail, guild=guild, chart=chart, advice=advice))
 
 
 def _tool_embeds(
-    card: ToolCard, detail: Detail, *, guild: bool, chart: bool
+    card: ToolCard, detail: Detail, *, guild: bool, chart: bool, advice: str | None
 ) -> list[discord.Embed]:
     # The card has room for more than a comparison column: scale the detail up.
     description_limit = min(DESCRIPTION, detail.description * 4)
@@ -384,6 +393,8 @@ def _tool_embeds(
     if links:
         _field(main, "Links", "\n".join(links), inline=True)
     _field(main, "Members", member_figures(card.figures, guild=guild), inline=True)
+    if advice:
+        _field(main, "Advice here", clip(advice, FIELD_VALUE))
     external = external_figures(card.external)
     if external:
         _field(main, "Figures from elsewhere", "\n".join(external))

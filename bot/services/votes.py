@@ -13,13 +13,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlmodel import select
+
 from bot.voting import Option, ReactionEvent, Recount
 from db.engine import SessionFactory
-from db.models import VoteTarget
+from db.models import VoteMessage, VoteTarget
 from db.reaction_votes import (
     BatchResult,
     VoteMessageInfo,
@@ -174,3 +176,17 @@ class VoteService:
     async def close(self, message_ids: Iterable[int]) -> None:
         async with self._sessions() as session, session.begin():
             await close_vote_messages(session, message_ids)
+
+    async def open_messages(
+        self, *, shard_ids: Sequence[int] | None, shard_count: int
+    ) -> list[tuple[int, int]]:
+        """(channel, message) of every open vote message in guilds on these shards."""
+        async with self._sessions() as session:
+            statement = select(VoteMessage.channel_id, VoteMessage.message_id).where(
+                VoteMessage.is_open
+            )
+            if shard_ids is not None and shard_count > 1:
+                shard = VoteMessage.guild_id.op(">>")(22).op("%")(shard_count)
+                statement = statement.where(shard.in_(list(shard_ids)))
+            rows = await session.exec(statement.order_by(VoteMessage.message_id))
+            return [(channel_id, message_id) for channel_id, message_id in rows.all()]

@@ -1,0 +1,209 @@
+"""Advice posts as plain data: rankings, verdicts and the rules on what members may write.
+No Discord and no database here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.comparison import ToolRef
+from bot.errors import InvalidInput
+
+TITLE_LIMIT = 100  # a thread name
+QUESTION_LIMIT = 4000  # a modal's text input holds no more
+CONTEXT_LIMIT = 1000
+REASON_LIMIT = 1000
+MAX_TOOLS = 5  # a forum post takes at most five tags
+IDLE_DAYS_RANGE = (1, 90)
+LIST_PAGE_SIZE = 5
+
+OPEN = "open"
+CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class GuildConfig:
+    guild_id: int
+    advice_forum_id: int | None = None
+    digest_channel_id: int | None = None
+    idle_days: int = 7
+
+
+@dataclass(frozen=True)
+class RecommendationLine:
+    id: int
+    tool: ToolRef
+    member_id: int
+    reason: str
+    up: int
+    down: int
+    created_at: datetime
+    message_id: int | None = None
+
+    @property
+    def score(self) -> int:
+        return self.up - self.down
+
+
+def ranked(recommendations: Sequence[RecommendationLine]) -> list[RecommendationLine]:
+    """Best first: score, then more 👍, then the earlier recommendation."""
+    return sorted(recommendations, key=lambda r: (-r.score, -r.up, r.created_at, r.id))
+
+
+def verdict_tool(accepted: ToolRef | None, ranking: Sequence[RecommendationLine]) -> ToolRef | None:
+    """What a closed post's verdict names: the asker's accepted tool, else the best-ranked
+    recommendation if members voted it above zero, else nothing."""
+    if accepted is not None:
+        return accepted
+    if ranking and ranking[0].score > 0:
+        return ranking[0].tool
+    return None
+
+
+@dataclass(frozen=True)
+class AdviceSummary:
+    id: int
+    guild_id: int
+    channel_id: int
+    thread_id: int | None
+    starter_message_id: int | None
+    asker_id: int
+    title: str
+    question: str
+    context: str
+    status: str
+    tools: tuple[ToolRef, ...]
+    recommendations: tuple[RecommendationLine, ...]  # ranked
+    created_at: datetime
+    accepted: ToolRef | None = None
+    verdict: ToolRef | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == OPEN
+
+    @property
+    def accepted_recommendation(self) -> RecommendationLine | None:
+        if self.accepted is None:
+            return None
+        return next((r for r in self.recommendations if r.tool.id == self.accepted.id), None)
+
+    @property
+    def others(self) -> tuple[ToolRef, ...]:
+        """The post's tools the verdict's tool was chosen over."""
+        chosen = self.verdict.id if self.verdict else None
+        return tuple(tool for tool in self.tools if tool.id != chosen)
+
+
+@dataclass(frozen=True)
+class AdviceListItem:
+    id: int
+    guild_id: int
+    thread_id: int | None
+    title: str
+    asker_id: int
+    created_at: datetime
+    status: str
+    recommendations: int
+    tools: tuple[ToolRef, ...] = ()
+    verdict: ToolRef | None = None
+
+
+@dataclass(frozen=True)
+class AdvicePage:
+    items: tuple[AdviceListItem, ...]
+    page: int
+    pages: int
+    total: int
+    tool: ToolRef | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class ToolAdvice:
+    """A tool's advice figures in one guild: posts naming it, and verdicts naming it."""
+
+    tool: ToolRef
+    named: int = 0
+    won: int = 0
+
+
+@dataclass(frozen=True)
+class AdviceFigures:
+    """For /compare and /tool: per tool, and the posts naming two or more of the tools."""
+
+    tools: tuple[ToolAdvice, ...] = ()
+    together: int = 0  # posts naming at least two of the tools
+    together_verdicts: tuple[tuple[ToolRef, int], ...] = field(default=())  # most wins first
+
+    @property
+    def leader(self) -> tuple[ToolRef, int] | None:
+        """The tool that won most of the posts naming these tools together (no tie)."""
+        if not self.together_verdicts:
+            return None
+        if len(self.together_verdicts) > 1 and (
+            self.together_verdicts[0][1] == self.together_verdicts[1][1]
+        ):
+            return None
+        return self.together_verdicts[0]
+
+
+def normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+def check_title(title: str) -> str:
+    title = normalised(title)
+    if not title:
+        raise InvalidInput("An advice post needs a title.")
+    if len(title) > TITLE_LIMIT:
+        raise InvalidInput(f"Keep the title to {TITLE_LIMIT} characters (it has {len(title)}).")
+    return title
+
+
+def check_question(question: str) -> str:
+    question = question.strip()
+    if not question:
+        raise InvalidInput("Ask a question: what do you need to decide, and what matters to you?")
+    if len(question) > QUESTION_LIMIT:
+        raise InvalidInput(
+            f"Keep the question to {QUESTION_LIMIT} characters (it has {len(question)});"
+            " put the rest in the post once it is open."
+        )
+    return question
+
+
+def check_context(context: str) -> str:
+    context = context.strip()
+    if len(context) > CONTEXT_LIMIT:
+        raise InvalidInput(
+            f"Keep the context to {CONTEXT_LIMIT} characters (it has {len(context)})."
+        )
+    return context
+
+
+def check_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Say why you recommend it: that is what the asker needs.")
+    if len(reason) > REASON_LIMIT:
+        raise InvalidInput(f"Keep the reason to {REASON_LIMIT} characters (it has {len(reason)}).")
+    return reason
+
+
+def title_from(question: str) -> str:
+    """A title for a post asked without one: the question's first line, cut at a word."""
+    first = normalised(question.strip().splitlines()[0] if question.strip() else "")
+    if len(first) <= TITLE_LIMIT:
+        return first
+    cut = first[: TITLE_LIMIT - 1].rsplit(" ", 1)[0]
+    return (cut or first[: TITLE_LIMIT - 1]) + "…"
+
+
+def split_tool_names(text: str) -> list[str]:
+    """ "Django, Flask / FastAPI" -> ["Django", "Flask", "FastAPI"]."""
+    for separator in ("/", ";", "|", "\n", " vs ", " or ", " and "):
+        text = text.replace(separator, ",")
+    return [name.strip() for name in text.split(",") if name.strip()]

@@ -1,0 +1,464 @@
+"""Embeds for advice posts: the post's live starter, recommendations, the verdict and lists.
+Pure: plain data in, embeds out.
+
+The starter is edited on every vote, so it must fit Discord's limits whatever members wrote:
+the asker's question is kept whole and the context and ranking shrink around it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import discord
+
+from bot.advice import (
+    OPEN,
+    REASON_LIMIT,
+    AdviceFigures,
+    AdviceListItem,
+    AdvicePage,
+    AdviceSummary,
+    RecommendationLine,
+    ToolAdvice,
+)
+from bot.charts import LABEL_LIMIT as CHART_LABEL_LIMIT
+from bot.charts import TITLE_LIMIT as CHART_TITLE_LIMIT
+from bot.charts import ChartBar, ChartSpec, ToolChart
+from bot.comparison import ToolRef
+from bot.render.about import BRAND_COLOUR
+from bot.render.compare import (
+    BUDGET,
+    CHART_FILENAME,
+    DESCRIPTION,
+    FIELD_NAME,
+    FIELD_VALUE,
+    FOOTER,
+    TITLE,
+    clip,
+    one_line,
+    total_length,
+)
+
+OPEN_COLOUR = discord.Colour.blurple()
+CLOSED_COLOUR = discord.Colour.green()
+AUTHOR_NAME = 256
+EMBED_FIELDS = 25
+STARTER_RANKING = 10
+CHART_RECOMMENDATIONS = 10
+TOOL_NAME = 100
+
+NO_RECOMMENDATIONS = (
+    "None yet. Recommend a tool with `/advice recommend`; vote with 👍 and 👎 on recommendations."
+)
+OPEN_FOOTER = "Open · recommend with /advice recommend · close with /advice close"
+CLOSED_FOOTER = "Closed"
+RECOMMENDATION_FOOTER = "👍 or 👎 to vote · one vote per member · not on your own recommendation"
+
+
+def _size(embed: discord.Embed) -> int:
+    """The embed's length as Discord may count it: in UTF-16 units, where each 👍 is two.
+    Counting them twice costs a line of ranking at most, and a rejected edit costs the post."""
+    texts = [embed.title, embed.description, embed.footer.text, embed.author.name]
+    texts += [text for field in embed.fields for text in (field.name, field.value)]
+    astral = sum(1 for text in texts if text for char in text if ord(char) > 0xFFFF)
+    return total_length([embed]) + astral
+
+
+def _fits(embed: discord.Embed) -> bool:
+    return _size(embed) <= BUDGET and len(embed.fields) <= EMBED_FIELDS
+
+
+def _signed(number: int) -> str:
+    return f"+{number}" if number > 0 else f"−{-number}" if number < 0 else "0"
+
+
+def _votes(recommendation: RecommendationLine) -> str:
+    return f"{_signed(recommendation.score)} (👍 {recommendation.up} · 👎 {recommendation.down})"
+
+
+def _name(tool: ToolRef, limit: int = TOOL_NAME) -> str:
+    return clip(one_line(tool.name), limit)
+
+
+def _names(tools: Sequence[ToolRef], limit: int) -> str:
+    return ", ".join(_name(tool, limit) for tool in tools)
+
+
+def _others(post: AdviceSummary, chosen: ToolRef) -> tuple[ToolRef, ...]:
+    # post.others goes by post.verdict, which an accepted tool should equal; going by the
+    # tool actually named keeps the sentence right even if the two ever disagree.
+    return tuple(tool for tool in post.tools if tool.id != chosen.id)
+
+
+def _listed(lines: Sequence[str], total: int, limit: int) -> str:
+    """Whole lines within `limit`, then "…and N more" for the `total` not shown."""
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        rest = total - len(kept) - 1
+        tail = len(f"\n…and {rest} more") if rest else 0
+        needed = used + len(line) + (1 if kept else 0)
+        if needed + tail > limit:
+            break
+        kept.append(line)
+        used = needed
+    hidden = total - len(kept)
+    if hidden:
+        kept.append(f"…and {hidden} more")
+    return clip("\n".join(kept), limit)
+
+
+def _unix(moment: datetime) -> int:
+    # The database hands out aware datetimes; a naive one is UTC here, never the host's zone.
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _thread_url(guild_id: int, thread_id: int) -> str:
+    return f"https://discord.com/channels/{guild_id}/{thread_id}"
+
+
+# ---------------------------------------------------------------- the starter message
+
+
+@dataclass(frozen=True)
+class _Detail:
+    context: int
+    lines: int
+    name: int
+    reason: int  # 0: no reason in the ranking
+
+
+# Context gives way before the ranking: the ranking is what the starter is edited live for.
+_STARTER_LEVELS = (
+    _Detail(context=1000, lines=STARTER_RANKING, name=100, reason=120),
+    _Detail(context=600, lines=STARTER_RANKING, name=60, reason=60),
+    _Detail(context=300, lines=STARTER_RANKING, name=40, reason=0),
+    _Detail(context=200, lines=STARTER_RANKING, name=28, reason=0),
+    _Detail(context=120, lines=5, name=24, reason=0),
+    _Detail(context=60, lines=3, name=20, reason=0),
+)
+
+
+def starter_embed(post: AdviceSummary, asker_name: str) -> discord.Embed:
+    """The post's first message, edited as votes come in."""
+    return _fitted(lambda detail: _starter(post, asker_name, detail), _STARTER_LEVELS)
+
+
+def _fitted(build: Callable[[_Detail], discord.Embed], levels: Sequence[_Detail]) -> discord.Embed:
+    for detail in levels:
+        embed = build(detail)
+        if _fits(embed):
+            return embed
+    return _squeeze(embed)
+
+
+def _squeeze(embed: discord.Embed) -> discord.Embed:
+    """Last resort, beyond anything the input checks allow: cut the fields, never the
+    question, starting with the context."""
+    for name in ("Context", "Recommendations", "Verdict"):
+        for index, field in enumerate(embed.fields):
+            excess = _size(embed) - BUDGET
+            if excess <= 0:
+                return embed
+            if field.name != name or not field.value:
+                continue
+            value = clip(field.value, max(len(field.value) - excess, 1))
+            embed.set_field_at(index, name=field.name, value=value, inline=field.inline)
+    while not _fits(embed) and embed.fields:
+        embed.remove_field(len(embed.fields) - 1)
+    return embed
+
+
+def _starter(post: AdviceSummary, asker_name: str, detail: _Detail) -> discord.Embed:
+    title = f"Needs advice on {_names(post.tools, TOOL_NAME)}" if post.tools else "Needs advice"
+    embed = discord.Embed(
+        title=clip(title, TITLE),
+        description=clip(post.question, DESCRIPTION) or None,
+        colour=OPEN_COLOUR if post.is_open else CLOSED_COLOUR,
+    )
+    embed.set_author(name=clip(asker_name, AUTHOR_NAME) or "Someone")
+    context = post.context.strip()
+    if context:
+        embed.add_field(
+            name="Context", value=clip(context, min(detail.context, FIELD_VALUE)), inline=False
+        )
+    embed.add_field(name="Recommendations", value=_starter_ranking(post, detail), inline=False)
+    if not post.is_open:
+        embed.add_field(name="Verdict", value=_verdict_field(post, detail.name), inline=False)
+    embed.set_footer(text=OPEN_FOOTER if post.is_open else CLOSED_FOOTER)
+    return embed
+
+
+def _starter_ranking(post: AdviceSummary, detail: _Detail) -> str:
+    if not post.recommendations:
+        return NO_RECOMMENDATIONS
+    shown = post.recommendations[: detail.lines]
+    total = len(post.recommendations)
+    tail = len(f"\n…and {total - len(shown)} more") if total > len(shown) else 0
+    # Every place in the ranking before any reason: reasons give way first, then long names.
+    tries = dict.fromkeys(
+        (
+            (detail.name, detail.reason),
+            (detail.name, detail.reason // 2),
+            (detail.name, 0),
+            (min(detail.name, 40), 0),
+            (min(detail.name, 24), 0),
+        )
+    )
+    for name_limit, reason_limit in tries:
+        lines = [
+            _ranking_line(number, recommendation, name_limit, reason_limit)
+            for number, recommendation in enumerate(shown, start=1)
+        ]
+        if sum(len(line) + 1 for line in lines) + tail <= FIELD_VALUE:
+            break
+    return _listed(lines, total, FIELD_VALUE)
+
+
+def _ranking_line(
+    number: int, recommendation: RecommendationLine, name_limit: int, reason_limit: int = 0
+) -> str:
+    line = (
+        f"{number}. **{_name(recommendation.tool, name_limit)}** · {_votes(recommendation)}"
+        f" · <@{recommendation.member_id}>"
+    )
+    reason = one_line(recommendation.reason)
+    if reason_limit and reason:
+        line += f" — {clip(reason, reason_limit)}"
+    return line
+
+
+def _verdict_field(post: AdviceSummary, name_limit: int) -> str:
+    if post.accepted is not None:
+        others = _others(post, post.accepted)
+        over = f" over {clip(_names(others, name_limit), name_limit * 3)}" if others else ""
+        text = f"Chose **{_name(post.accepted, name_limit)}**{over} (accepted by the asker)"
+    elif post.verdict is not None:
+        text = f"Most voted: **{_name(post.verdict, name_limit)}**"
+    else:
+        text = "Closed without a verdict"
+    return clip(text, FIELD_VALUE)
+
+
+# ---------------------------------------------------------------- recommendations
+
+
+def recommendation_embed(recommendation: RecommendationLine, member_name: str) -> discord.Embed:
+    """Posted in the thread for members to vote on with 👍 and 👎."""
+    embed = discord.Embed(
+        title=clip(f"Recommends {one_line(recommendation.tool.name)}", TITLE),
+        description=clip(recommendation.reason.strip(), REASON_LIMIT) or None,
+        colour=OPEN_COLOUR,
+    )
+    embed.set_author(name=clip(member_name, AUTHOR_NAME) or "Someone")
+    embed.set_footer(text=RECOMMENDATION_FOOTER)
+    return embed
+
+
+# ---------------------------------------------------------------- the verdict
+
+
+def verdict_embed(post: AdviceSummary, *, chart: bool) -> discord.Embed:
+    """Posted when a post closes: what was chosen, why, and how members voted."""
+    chosen = post.accepted or post.verdict
+    embed = discord.Embed(
+        title=clip(f"Verdict: {one_line(chosen.name)}", TITLE)
+        if chosen
+        else "Closed without a verdict",
+        description=clip(_verdict_description(post), DESCRIPTION),
+        colour=CLOSED_COLOUR,
+    )
+    if post.recommendations:
+        lines = [
+            _ranking_line(number, recommendation, TOOL_NAME)
+            for number, recommendation in enumerate(post.recommendations, start=1)
+        ]
+        _add_ranking_fields(embed, lines)
+    if chart:
+        embed.set_image(url=f"attachment://{CHART_FILENAME}")
+    return embed
+
+
+def _verdict_description(post: AdviceSummary) -> str:
+    if post.accepted is not None:
+        others = _others(post, post.accepted)
+        over = f" over {clip(_names(others, TOOL_NAME), 400)}" if others else ""
+        text = f"<@{post.asker_id}> chose **{_name(post.accepted)}**{over}."
+        accepted = post.accepted_recommendation
+        if accepted is not None:
+            text += f"\nRecommended by <@{accepted.member_id}> · {_votes(accepted)}"
+            reason = accepted.reason.strip()
+            if reason:
+                # ">>> " quotes everything after it, paragraphs included: it goes last.
+                text += f"\n>>> {clip(reason, REASON_LIMIT)}"
+        return text
+    if post.verdict is not None:
+        return (
+            f"Members' votes favour **{_name(post.verdict)}**."
+            " The asker did not accept a recommendation."
+        )
+    if post.recommendations:
+        return "The asker accepted no recommendation, and none was voted above zero."
+    return "Nobody recommended a tool before the post closed."
+
+
+def _add_ranking_fields(embed: discord.Embed, lines: Sequence[str]) -> None:
+    """Every line if there is room; else as many as fit, then "…and N more"."""
+    room = BUDGET - _size(embed)
+    # Lines that cannot fit even without field names need not be tried one by one.
+    shown, used = 0, 0
+    for line in lines:
+        used += len(line) + 1
+        if used > room:
+            break
+        shown += 1
+    while shown >= 0:
+        trial = embed.copy()
+        for index, value in enumerate(_chunks(lines, shown)):
+            name = "Ranking" if index == 0 else "Ranking (continued)"
+            trial.add_field(name=name, value=value, inline=False)
+        if _fits(trial):
+            for field in trial.fields:
+                embed.add_field(name=field.name, value=field.value, inline=False)
+            return
+        shown -= 1
+
+
+def _chunks(lines: Sequence[str], shown: int) -> list[str]:
+    """The first `shown` lines, and "…and N more" for the rest, in values of ≤ 1024."""
+    hidden = len(lines) - shown
+    items = list(lines[:shown]) + ([f"…and {hidden} more"] if hidden else [])
+    chunks: list[list[str]] = [[]]
+    used = 0
+    for item in items:
+        if chunks[-1] and used + 1 + len(item) > FIELD_VALUE:
+            chunks.append([])
+            used = 0
+        used += len(item) + (1 if len(chunks[-1]) else 0)
+        chunks[-1].append(item)
+    return ["\n".join(chunk) for chunk in chunks if chunk]
+
+
+def verdict_chart_spec(post: AdviceSummary) -> ChartSpec | None:
+    """👍 to the right and 👎 to the left of each recommendation, best first."""
+    if not post.recommendations:
+        return None
+    top = post.recommendations[:CHART_RECOMMENDATIONS]
+    labels = _chart_labels([recommendation.tool for recommendation in top])
+    return ChartSpec(
+        title=clip(f"Verdict: {one_line(post.title)}", CHART_TITLE_LIMIT),
+        tools=(
+            ToolChart(
+                name="Recommendations",
+                pros=tuple(
+                    ChartBar(label, max(r.up, 0)) for label, r in zip(labels, top, strict=True)
+                ),
+                cons=tuple(
+                    ChartBar(label, max(r.down, 0)) for label, r in zip(labels, top, strict=True)
+                ),
+            ),
+        ),
+    )
+
+
+def _chart_labels(tools: Sequence[ToolRef]) -> list[str]:
+    """Tool names, "#2" marking a tool's second recommendation, short enough that the chart
+    never cuts the number off."""
+    seen: dict[int, int] = {}
+    labels = []
+    for tool in tools:
+        seen[tool.id] = seen.get(tool.id, 0) + 1
+        suffix = f" #{seen[tool.id]}" if seen[tool.id] > 1 else ""
+        labels.append(clip(one_line(tool.name), CHART_LABEL_LIMIT - len(suffix)) + suffix)
+    return labels
+
+
+# ---------------------------------------------------------------- lists
+
+
+def advice_list_embed(page: AdvicePage, guild_id: int) -> discord.Embed:
+    """One page of a server's advice posts, newest first, StackShare's "Advice on Flask"."""
+    subject = f"advice on {one_line(page.tool.name)}" if page.tool else "advice posts"
+    status = {"open": "Open ", "closed": "Closed "}.get(page.status or "", "")
+    title = f"{status}{subject}" if status else subject[0].upper() + subject[1:]
+    embed = discord.Embed(title=clip(title, TITLE), colour=BRAND_COLOUR)
+    if not page.items:
+        about = f" naming {_name(page.tool)}" if page.tool else ""
+        embed.description = (
+            f"No {status.strip().lower() + ' ' if status else ''}advice posts{about} here yet."
+            " Ask for advice with `/advice ask`."
+        )
+    for item in page.items:
+        embed.add_field(
+            name=clip(one_line(item.title), FIELD_NAME) or "Untitled",
+            value=_list_item(item, guild_id),
+            inline=False,
+        )
+    footer = f"Page {page.page} of {page.pages} · {_plural(page.total, 'post')}"
+    embed.set_footer(text=clip(footer, FOOTER))
+    return embed
+
+
+def _list_item(item: AdviceListItem, guild_id: int) -> str:
+    lines = []
+    if item.thread_id:
+        lines.append(f"[Open the post]({_thread_url(guild_id, item.thread_id)})")
+    lines.append(
+        f"asked by <@{item.asker_id}> · <t:{_unix(item.created_at)}:D>"
+        f" · {_plural(item.recommendations, 'recommendation')}"
+    )
+    if item.tools:
+        lines.append(clip(_names(item.tools, 60), 300))
+    if item.status == OPEN:
+        lines.append("Open")
+    elif item.verdict is not None:
+        lines.append(f"Verdict: **{_name(item.verdict)}**")
+    else:
+        lines.append("Closed without a verdict")
+    return clip("\n".join(lines), FIELD_VALUE)
+
+
+# ---------------------------------------------------------------- /compare and /tool
+
+
+def advice_figures_line(figures: AdviceFigures) -> str | None:
+    """What this server's advice posts said about the compared tools, or None if nothing."""
+    if figures.together:
+        text = f"{_plural(figures.together, 'advice post')} here named two or more of these"
+        leader = figures.leader
+        if leader is not None:
+            tool, wins = leader
+            text += f"; **{_name(tool)}** won {wins} of them."
+        elif figures.together_verdicts:
+            text += "; their verdicts are split."
+        else:
+            text += "; none has a verdict yet."
+        return clip(text, FIELD_VALUE)
+    named = [advice for advice in figures.tools if advice.named > 0]
+    if not named:
+        return None
+    parts = []
+    for number, advice in enumerate(named):
+        chosen = f" (chosen {advice.won})" if advice.won else ""
+        if number == 0:
+            parts.append(f"{_name(advice.tool)} named in {_plural(advice.named, 'post')}{chosen}")
+        else:
+            parts.append(f"{_name(advice.tool)} in {advice.named}{chosen}")
+    return clip(" · ".join(parts), FIELD_VALUE)
+
+
+def tool_advice_line(advice: ToolAdvice) -> str | None:
+    if advice.named <= 0:
+        return None
+    text = f"Named in {_plural(advice.named, 'advice post')} here"
+    if advice.won:
+        text += f" · chosen in {advice.won}"
+    return text

@@ -1,0 +1,623 @@
+"""/advice: "needs advice" posts, recommendations voted with reactions, verdicts.
+
+Every Discord call happens outside the service's transactions: the thread is created, then the
+post recorded; the recommendation recorded, then its message sent and attached. The starter
+message's live ranking is edited at most once every `ranking_edit_seconds` per post.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import re
+import time
+from collections.abc import Sequence
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.advice import (
+    CLOSED,
+    CONTEXT_LIMIT,
+    MAX_TOOLS,
+    OPEN,
+    QUESTION_LIMIT,
+    TITLE_LIMIT,
+    AdviceSummary,
+    check_context,
+    check_question,
+    check_reason,
+    check_title,
+    split_tool_names,
+    title_from,
+)
+from bot.autocomplete import tool_choices
+from bot.bot import StackupBot, report_error, send_ephemeral
+from bot.comparison import ToolRef
+from bot.errors import InvalidInput
+from bot.render.advice import (
+    advice_list_embed,
+    recommendation_embed,
+    starter_embed,
+    verdict_chart_spec,
+    verdict_embed,
+)
+from bot.render.compare import CHART_FILENAME, clip
+from bot.services.advice import NewPost
+from bot.services.catalog import resolve_names, resolve_or_raise
+from bot.voting import DOWN, UP
+from cogs._forum import POST_TAG_LIMIT, ensure_solved_tag, tags_for
+from cogs.compare import ChartFile
+from db.models import VoteTarget
+from db.reaction_votes import BatchResult
+
+log = logging.getLogger(__name__)
+
+NO_PINGS = discord.AllowedMentions.none()
+ARCHIVE_AFTER_MINUTES = 10080  # a week, the longest Discord offers
+STATUS_CHOICES = [
+    app_commands.Choice(name="open", value=OPEN),
+    app_commands.Choice(name="closed", value=CLOSED),
+    app_commands.Choice(name="all", value="all"),
+]
+
+
+def _bot(interaction: discord.Interaction) -> StackupBot:
+    return interaction.client  # type: ignore[return-value]
+
+
+def _names(refs: Sequence[ToolRef]) -> str:
+    return ", ".join(ref.name for ref in refs)
+
+
+# ---------------------------------------------------------------- the ask modal
+
+
+class AskModal(discord.ui.Modal, title="Ask for advice"):
+    def __init__(self, cog: Advice, *, title: str = "", tools: str = "") -> None:
+        super().__init__(timeout=900)
+        self.cog = cog
+        self.post_title = discord.ui.TextInput(
+            label="Title",
+            custom_id="title",
+            placeholder="Flask or Django for a REST API?",
+            max_length=TITLE_LIMIT,
+            default=title[:TITLE_LIMIT] or None,
+        )
+        self.question = discord.ui.TextInput(
+            label="Question",
+            custom_id="question",
+            style=discord.TextStyle.paragraph,
+            placeholder="What must you decide, and what matters most?",
+            max_length=QUESTION_LIMIT,
+        )
+        self.tools = discord.ui.TextInput(
+            label="Tools involved (comma separated)",
+            custom_id="tools",
+            placeholder="Flask, Django",
+            max_length=200,
+            default=tools[:200] or None,
+        )
+        self.context = discord.ui.TextInput(
+            label="Context: team size, scale, constraints",
+            custom_id="context",
+            style=discord.TextStyle.paragraph,
+            required=False,
+            max_length=CONTEXT_LIMIT,
+        )
+        for item in (self.post_title, self.question, self.tools, self.context):
+            self.add_item(item)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await self.cog.open_post(
+            interaction,
+            title=self.post_title.value,
+            question=self.question.value,
+            tools=self.tools.value,
+            context=self.context.value,
+        )
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        await report_error(interaction, error)
+
+
+# ---------------------------------------------------------------- the list pager
+
+
+class AdviceListPage(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"stackup:advlist:(?P<tool>\d{1,19}):(?P<status>open|closed|all):(?P<page>\d{1,6}):(?P<dir>p|n)",
+):
+    def __init__(self, tool_id: int, status: str, page: int, direction: str, *, disabled: bool):
+        self.tool_id, self.status, self.page = tool_id, status, page
+        super().__init__(
+            discord.ui.Button(
+                label="◀ Newer" if direction == "p" else "Older ▶",
+                style=discord.ButtonStyle.secondary,
+                disabled=disabled,
+                custom_id=f"stackup:advlist:{tool_id}:{status}:{page}:{direction}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> AdviceListPage:
+        return cls(
+            int(match["tool"]), match["status"], int(match["page"]), match["dir"], disabled=False
+        )
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await _send_list(interaction, self.tool_id or None, self.status, self.page, edit=True)
+        except Exception as error:
+            await report_error(interaction, error)
+
+
+async def _send_list(
+    interaction: discord.Interaction,
+    tool_id: int | None,
+    status: str,
+    page: int,
+    *,
+    edit: bool = False,
+) -> None:
+    bot = _bot(interaction)
+    if interaction.guild_id is None:
+        raise InvalidInput("Advice posts live in servers.")
+    found = await bot.advice.list_posts(
+        guild_id=interaction.guild_id,
+        tool_id=tool_id,
+        status=None if status == "all" else status,
+        page=page,
+    )
+    embed = advice_list_embed(found, interaction.guild_id)
+    view = discord.ui.View(timeout=None)
+    if found.pages > 1:
+        view.add_item(
+            AdviceListPage(tool_id or 0, status, found.page - 1, "p", disabled=found.page <= 1)
+        )
+        view.add_item(
+            AdviceListPage(
+                tool_id or 0, status, found.page + 1, "n", disabled=found.page >= found.pages
+            )
+        )
+    if edit:
+        await interaction.response.edit_message(embed=embed, view=view)
+    else:
+        await interaction.response.send_message(embed=embed, view=view, allowed_mentions=NO_PINGS)
+
+
+# ---------------------------------------------------------------- live rankings
+
+
+class RankingRefresher:
+    """Edits a post's starter message when its ranking changed: at once if it was not edited
+    in the last `interval` seconds, else once when the interval is over, however many votes
+    came meanwhile."""
+
+    def __init__(self, cog: Advice, interval: float) -> None:
+        self.cog = cog
+        self.interval = interval
+        self._last_edit: dict[int, float] = {}
+        self._scheduled: dict[int, asyncio.Task[None]] = {}
+
+    def touch(self, post_id: int) -> None:
+        if post_id in self._scheduled:
+            return
+        last = self._last_edit.get(post_id)
+        delay = 0.0 if last is None else max(0.0, last + self.interval - time.monotonic())
+        self._scheduled[post_id] = asyncio.get_running_loop().create_task(
+            self._edit_after(post_id, delay), name=f"stackup-ranking-{post_id}"
+        )
+
+    async def _edit_after(self, post_id: int, delay: float) -> None:
+        try:
+            if delay > 0:
+                await asyncio.sleep(delay)
+        finally:
+            self._scheduled.pop(post_id, None)
+        self._last_edit[post_id] = time.monotonic()
+        try:
+            await self.cog.refresh_starter(post_id)
+        except Exception:
+            log.exception("could not refresh the ranking of advice post %d", post_id)
+
+    def cancel(self) -> None:
+        for task in self._scheduled.values():
+            task.cancel()
+        self._scheduled.clear()
+
+
+# ---------------------------------------------------------------- the cog
+
+
+class Advice(commands.Cog):
+    advice = app_commands.Group(
+        name="advice", description="Ask the server which tool to choose", guild_only=True
+    )
+
+    def __init__(self, bot: StackupBot) -> None:
+        self.bot = bot
+        self.rankings = RankingRefresher(self, bot.settings.ranking_edit_seconds)
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(AdviceListPage)
+
+    async def cog_unload(self) -> None:
+        self.rankings.cancel()
+        self.bot.remove_dynamic_items(AdviceListPage)
+
+    # -- /advice ask ------------------------------------------------------------------
+
+    @advice.command(name="ask")
+    @app_commands.describe(
+        title="A short title (up to 100 characters)",
+        question="What you need to decide; leave empty to write it in a form",
+        tools="The tools you are choosing between, comma separated",
+        context="Team size, scale, constraints",
+    )
+    async def ask(
+        self,
+        interaction: discord.Interaction,
+        title: str | None = None,
+        question: str | None = None,
+        tools: str | None = None,
+        context: str | None = None,
+    ) -> None:
+        """Open a "needs advice" post: members recommend tools and vote on them."""
+        if question is None or not question.strip():
+            await interaction.response.send_modal(
+                AskModal(self, title=title or "", tools=tools or "")
+            )
+            return
+        await self.open_post(
+            interaction,
+            title=title or title_from(question),
+            question=question,
+            tools=tools or "",
+            context=context or "",
+        )
+
+    @ask.autocomplete("tools")
+    async def _ask_tools(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Completes the last name of the comma separated list."""
+        head, _, last = current.rpartition(",")
+        chosen = [name.strip().casefold() for name in head.split(",") if name.strip()]
+        prefix = (head + ", ") if head else ""
+        choices = []
+        for choice in tool_choices(self.bot.catalog_index_now(), last.strip()):
+            tool = self.bot.catalog_index.by_slug(choice.value)
+            name = tool.name if tool is not None else choice.name
+            if name.casefold() in chosen or len(prefix + name) > 100:
+                continue
+            choices.append(app_commands.Choice(name=prefix + name, value=prefix + name))
+        return choices
+
+    async def ask_about(self, interaction: discord.Interaction, refs: Sequence[ToolRef]) -> None:
+        """The "Ask for advice" button under a comparison: the form, with the tools filled in."""
+        if interaction.guild_id is None:
+            raise InvalidInput("Advice posts live in servers; ask in one where Stackup is.")
+        await interaction.response.send_modal(AskModal(self, tools=_names(refs)))
+
+    async def open_post(
+        self,
+        interaction: discord.Interaction,
+        *,
+        title: str,
+        question: str,
+        tools: str,
+        context: str,
+    ) -> None:
+        guild = interaction.guild
+        if guild is None:
+            raise InvalidInput("Advice posts live in servers.")
+        title = check_title(title)
+        question = check_question(question)
+        context = check_context(context)
+        refs = await self._resolve_tools(tools)
+        config = await self.bot.advice.settings(guild.id)
+        forum = guild.get_channel(config.advice_forum_id) if config.advice_forum_id else None
+        if not isinstance(forum, discord.ForumChannel):
+            forum = None
+        channel = interaction.channel
+        if forum is None and not isinstance(channel, discord.TextChannel):
+            raise InvalidInput(
+                "Ask in a text channel, or ask an admin to choose an advice forum with "
+                "`/stackup setup`."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        draft = AdviceSummary(
+            id=0,
+            guild_id=guild.id,
+            channel_id=0,
+            thread_id=None,
+            starter_message_id=None,
+            asker_id=interaction.user.id,
+            title=title,
+            question=question,
+            context=context,
+            status=OPEN,
+            tools=tuple(refs),
+            recommendations=(),
+            created_at=discord.utils.utcnow(),
+        )
+        embed = starter_embed(draft, interaction.user.display_name)
+        try:
+            if forum is not None:
+                tags = await tags_for(forum, refs)
+                created = await forum.create_thread(
+                    name=title,
+                    embed=embed,
+                    applied_tags=tags,
+                    auto_archive_duration=ARCHIVE_AFTER_MINUTES,
+                    allowed_mentions=NO_PINGS,
+                )
+                thread, starter, parent = created.thread, created.message, forum
+            else:
+                assert isinstance(channel, discord.TextChannel)
+                thread = await channel.create_thread(
+                    name=title,
+                    type=discord.ChannelType.public_thread,
+                    auto_archive_duration=ARCHIVE_AFTER_MINUTES,
+                )
+                starter = await thread.send(embed=embed, allowed_mentions=NO_PINGS)
+                parent = channel
+        except discord.Forbidden:
+            where = forum.mention if forum is not None else channel.mention  # type: ignore[union-attr]
+            raise InvalidInput(
+                f"Stackup may not open posts in {where}: it needs View Channel, Send Messages, "
+                "Create Posts/Threads and Send Messages in Threads there. Ask an admin."
+            ) from None
+        except discord.HTTPException as error:
+            if error.code == 40067:
+                raise InvalidInput(
+                    "That forum requires a tag and none fits these tools; ask an admin to add "
+                    "tags for them or to let Stackup manage the forum's tags."
+                ) from None
+            raise
+        post = await self.bot.advice.open_post(
+            NewPost(
+                guild_id=guild.id,
+                channel_id=parent.id,
+                thread_id=thread.id,
+                starter_message_id=starter.id,
+                asker_id=interaction.user.id,
+                title=title,
+                question=question,
+                context=context,
+                tool_ids=tuple(ref.id for ref in refs),
+            )
+        )
+        await interaction.followup.send(
+            f"Your advice post is open: {thread.mention}. Members recommend tools there with "
+            "`/advice recommend` and vote with 👍 and 👎; close it with `/advice close`.",
+            ephemeral=True,
+            allowed_mentions=NO_PINGS,
+        )
+        log.info("advice post %d opened in guild %d", post.id, guild.id)
+
+    async def _resolve_tools(self, text: str) -> list[ToolRef]:
+        names = split_tool_names(text)
+        if not names:
+            raise InvalidInput("Name the tools you are choosing between, e.g. “Flask, Django”.")
+        index = await self.bot.fresh_catalog_index()
+        resolved = resolve_names(index, names)
+        if resolved.unknown:
+            parts = []
+            for unknown in resolved.unknown:
+                hint = ", ".join(f"**{s.name}**" for s in unknown.suggestions[:3])
+                parts.append(
+                    f"“{clip(unknown.query, 80)}”" + (f" (did you mean {hint}?)" if hint else "")
+                )
+            raise InvalidInput("Not in the catalog: " + "; ".join(parts) + ".")
+        refs = list(
+            {t.tool_id: ToolRef(t.tool_id, t.slug, t.name) for t in resolved.tools if t}.values()
+        )
+        if len(refs) > MAX_TOOLS:
+            raise InvalidInput(f"Name at most {MAX_TOOLS} tools: a post takes five tags at most.")
+        return refs
+
+    # -- /advice recommend --------------------------------------------------------------
+
+    @advice.command(name="recommend")
+    @app_commands.describe(tool="The tool you recommend", reason="Why: your experience with it")
+    async def recommend(self, interaction: discord.Interaction, tool: str, reason: str) -> None:
+        """Recommend a tool in this advice post; members vote on it with 👍 and 👎."""
+        reason = check_reason(reason)
+        entry = resolve_or_raise(await self.bot.fresh_catalog_index(), tool)
+        summary, line = await self.bot.advice.recommend(
+            thread_id=interaction.channel_id or 0,
+            member_id=interaction.user.id,
+            tool_id=entry.tool_id,
+            reason=reason,
+        )
+        try:
+            await interaction.response.send_message(
+                embed=recommendation_embed(line, interaction.user.display_name),
+                allowed_mentions=NO_PINGS,
+            )
+            message = await interaction.original_response()
+        except discord.HTTPException:
+            await self.bot.advice.withdraw_recommendation(line.id)
+            raise
+        await self.bot.advice.attach_message(
+            line.id,
+            guild_id=summary.guild_id,
+            channel_id=message.channel.id,
+            message_id=message.id,
+        )
+        try:
+            for emoji in (UP, DOWN):
+                await message.add_reaction(emoji)
+        except discord.HTTPException:
+            log.info("could not add vote reactions in %d", message.channel.id, exc_info=True)
+        self.rankings.touch(summary.id)
+
+    @recommend.autocomplete("tool")
+    async def _recommend_tool(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return tool_choices(self.bot.catalog_index_now(), current)
+
+    # -- /advice close ------------------------------------------------------------------
+
+    @advice.command(name="close")
+    @app_commands.describe(accepted="The recommended tool you chose (optional)")
+    async def close(self, interaction: discord.Interaction, accepted: str | None = None) -> None:
+        """Close this advice post with its verdict (the asker, or Manage Threads)."""
+        accepted_id = None
+        if accepted:
+            accepted_id = resolve_or_raise(await self.bot.fresh_catalog_index(), accepted).tool_id
+        permissions = interaction.permissions
+        summary = await self.bot.advice.close(
+            thread_id=interaction.channel_id or 0,
+            closer_id=interaction.user.id,
+            may_manage_threads=permissions.manage_threads,
+            accepted_tool_id=accepted_id,
+        )
+        await interaction.response.defer(thinking=True)
+        chart = None
+        spec = verdict_chart_spec(summary)
+        if spec is not None:
+            png = await self.bot.charts.render(spec)
+            if png is not None:
+                chart = ChartFile(
+                    io.BytesIO(png), filename=CHART_FILENAME, description="Votes per recommendation"
+                )
+        kwargs = {"file": chart} if chart is not None else {}
+        await interaction.followup.send(
+            embed=verdict_embed(summary, chart=chart is not None),
+            allowed_mentions=NO_PINGS,
+            **kwargs,
+        )
+        await self.refresh_starter(summary.id)
+        problem = await self._lock(summary)
+        if problem:
+            await send_ephemeral(interaction, problem)
+
+    @close.autocomplete("accepted")
+    async def _close_accepted(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """The tools recommended in this post."""
+        summary = await self.bot.advice.post_in_thread(interaction.channel_id or 0)
+        if summary is None:
+            return []
+        seen: dict[str, app_commands.Choice[str]] = {}
+        needle = current.strip().casefold()
+        for line in summary.recommendations:
+            if needle and needle not in line.tool.name.casefold():
+                continue
+            seen.setdefault(
+                line.tool.slug,
+                app_commands.Choice(
+                    name=clip(f"{line.tool.name} ({line.score:+d})", 100), value=line.tool.slug
+                ),
+            )
+        return list(seen.values())[:25]
+
+    async def _lock(self, summary: AdviceSummary) -> str | None:
+        """Tag the post solved, lock and archive it; what went wrong, if anything."""
+        thread = self.bot.get_channel(summary.thread_id or 0)
+        if not isinstance(thread, discord.Thread):
+            return None
+        changes: dict[str, object] = {"archived": True, "locked": True}
+        parent = thread.parent
+        if isinstance(parent, discord.ForumChannel):
+            solved = await ensure_solved_tag(parent)
+            if solved is not None:
+                tags = [solved, *(t for t in thread.applied_tags if t.id != solved.id)]
+                changes["applied_tags"] = tags[:POST_TAG_LIMIT]
+        try:
+            await thread.edit(**changes)  # type: ignore[arg-type]
+        except discord.Forbidden:
+            return (
+                "The verdict is in, but Stackup could not lock and archive this post: it needs "
+                "Manage Threads here."
+            )
+        return None
+
+    # -- /advice list -------------------------------------------------------------------
+
+    @advice.command(name="list")
+    @app_commands.describe(tool="Only posts about this tool", status="Open, closed or all")
+    @app_commands.choices(status=STATUS_CHOICES)
+    async def list_posts(
+        self,
+        interaction: discord.Interaction,
+        tool: str | None = None,
+        status: app_commands.Choice[str] | None = None,
+    ) -> None:
+        """This server's advice posts, newest first."""
+        tool_id = None
+        if tool:
+            tool_id = resolve_or_raise(await self.bot.fresh_catalog_index(), tool).tool_id
+        await _send_list(interaction, tool_id, status.value if status else "all", 1)
+
+    @list_posts.autocomplete("tool")
+    async def _list_tool(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return tool_choices(self.bot.catalog_index_now(), current)
+
+    # -- keeping the starter message current --------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_stackup_votes_applied(self, result: BatchResult) -> None:
+        changed = result.changed_targets.get(VoteTarget.RECOMMENDATION)
+        if not changed:
+            return
+        for post_id in await self.bot.advice.posts_of_recommendations(sorted(changed)):
+            self.rankings.touch(post_id)
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        if payload.guild_id is not None:
+            await self._recommendation_gone(payload.message_id)
+
+    @commands.Cog.listener()
+    async def on_stackup_vote_message_gone(self, message_id: int) -> None:
+        await self._recommendation_gone(message_id)
+
+    async def _recommendation_gone(self, message_id: int) -> None:
+        """A deleted recommendation leaves the ranking, with its votes."""
+        recommendation = await self.bot.advice.recommendation_by_message(message_id)
+        if recommendation is None:
+            return
+        post_id = await self.bot.advice.withdraw_recommendation(recommendation)
+        if post_id is not None:
+            self.rankings.touch(post_id)
+
+    async def refresh_starter(self, post_id: int) -> None:
+        summary = await self.bot.advice.summary(post_id)
+        if summary is None or summary.thread_id is None or summary.starter_message_id is None:
+            return
+        asker = await self._display_name(summary.guild_id, summary.asker_id)
+        message = self.bot.get_partial_messageable(
+            summary.thread_id, guild_id=summary.guild_id
+        ).get_partial_message(summary.starter_message_id)
+        try:
+            await message.edit(embed=starter_embed(summary, asker), allowed_mentions=NO_PINGS)
+        except discord.HTTPException:
+            log.info("could not edit the starter of advice post %d", post_id, exc_info=True)
+
+    async def _display_name(self, guild_id: int, member_id: int) -> str:
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            return "A member"
+        member = guild.get_member(member_id)
+        if member is None:
+            try:
+                member = await guild.fetch_member(member_id)
+            except discord.HTTPException:
+                return "A member"
+        return member.display_name
+
+
+async def setup(bot: StackupBot) -> None:
+    await bot.add_cog(Advice(bot))

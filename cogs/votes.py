@@ -1,0 +1,153 @@
+"""Reactions as votes: raw reaction events into the vote service, and recounts from the
+messages themselves when events were missed (bot offline, REMOVE_ALL, REMOVE_EMOJI).
+
+Raw events, because the non-raw ones fire only for cached messages. The database is the
+truth, never `reaction.count`: a vote is a row, and a recount compares the rows with the
+reaction users Discord lists, 100 a page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import discord
+from discord.ext import commands
+
+from bot.bot import StackupBot
+from bot.voting import VOTING_EMOJIS, ReactionEvent, Recount
+from db.reaction_votes import BatchResult
+
+log = logging.getLogger(__name__)
+
+REACTION_PAGE = 100
+# Recounts at start run a few at a time; discord.py spaces the requests by rate limit bucket.
+RECOUNT_CONCURRENCY = 4
+
+
+class Votes(commands.Cog):
+    def __init__(self, bot: StackupBot) -> None:
+        self.bot = bot
+        self._recounts = asyncio.Semaphore(RECOUNT_CONCURRENCY)
+        self._no_manage_messages: set[int] = set()
+
+    # -- events in --------------------------------------------------------------------
+
+    def _event(self, payload: discord.RawReactionActionEvent, added: bool) -> ReactionEvent | None:
+        if payload.guild_id is None or payload.emoji.id is not None or payload.burst:
+            return None  # votes are normal reactions with the voting emojis, in servers
+        if payload.emoji.name not in VOTING_EMOJIS:
+            return None
+        if self.bot.user is not None and payload.user_id == self.bot.user.id:
+            return None
+        if added and payload.member is not None and payload.member.bot:
+            return None
+        # A removal carries no member; another bot's removal finds no vote to withdraw.
+        return ReactionEvent(payload.message_id, payload.user_id, payload.emoji.name, added)
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        event = self._event(payload, True)
+        if event is not None:
+            self.bot.votes.submit(event)
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        event = self._event(payload, False)
+        if event is not None:
+            self.bot.votes.submit(event)
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
+        await self.recount(payload.channel_id, payload.message_id)
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_clear_emoji(
+        self, payload: discord.RawReactionClearEmojiEvent
+    ) -> None:
+        if payload.emoji.id is None and payload.emoji.name in VOTING_EMOJIS:
+            await self.recount(payload.channel_id, payload.message_id)
+
+    @commands.Cog.listener()
+    async def on_stackup_votes_failed(self, message_ids: set[int]) -> None:
+        for message_id in sorted(message_ids):
+            info = await self.bot.votes.vote_message(message_id)
+            if info is not None:
+                await self.recount(info.channel_id, message_id)
+
+    @commands.Cog.listener()
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """A fresh session (not a resume) replays nothing: recount what this shard serves."""
+        shard_count = self.bot.shard_count or 1
+        messages = await self.bot.votes.open_messages(shard_ids=[shard_id], shard_count=shard_count)
+        if messages:
+            log.info("shard %d: recounting %d vote messages", shard_id, len(messages))
+        await asyncio.gather(*(self.recount(channel, message) for channel, message in messages))
+
+    # -- results out ------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_stackup_votes_applied(self, result: BatchResult) -> None:
+        """A member who switched 👍 to 👎 still shows the 👍: take it away, so the message
+        shows the vote that counts (needs Manage Messages; without it the vote still counts)."""
+        for stale in result.stale_reactions:
+            if stale.channel_id in self._no_manage_messages:
+                continue
+            try:
+                await self.bot.http.remove_reaction(
+                    stale.channel_id, stale.message_id, stale.emoji, stale.member_id
+                )
+            except discord.Forbidden:
+                self._no_manage_messages.add(stale.channel_id)
+                log.info(
+                    "no Manage Messages in %d: switched votes keep both reactions", stale.channel_id
+                )
+            except discord.HTTPException:
+                log.debug("could not remove a switched reaction", exc_info=True)
+
+    # -- recounts ---------------------------------------------------------------------
+
+    async def recount(self, channel_id: int, message_id: int) -> bool:
+        """Bring the message's votes in line with its reactions; False if it could not be read."""
+        info = await self.bot.votes.vote_message(message_id)
+        if info is None or not info.is_open:
+            return False
+        async with self._recounts:
+            self.bot.votes.begin_recount(message_id)
+            try:
+                reactors = {
+                    emoji: await self._reactors(channel_id, message_id, emoji)
+                    for emoji in info.options
+                }
+            except discord.NotFound:
+                self.bot.votes.abort_recount(message_id)
+                self.bot.dispatch("stackup_vote_message_gone", message_id)
+                return False
+            except discord.HTTPException:
+                self.bot.votes.abort_recount(message_id)
+                log.warning("could not read the reactions of message %d", message_id, exc_info=True)
+                return False
+            except BaseException:
+                self.bot.votes.abort_recount(message_id)
+                raise
+            self.bot.votes.finish_recount(Recount(message_id, reactors))
+        return True
+
+    async def _reactors(self, channel_id: int, message_id: int, emoji: str) -> frozenset[int]:
+        """Members (not bots) showing the reaction, read 100 a page."""
+        members: set[int] = set()
+        after = 0
+        while True:
+            page = await self.bot.http.get_reaction_users(
+                channel_id, message_id, emoji, REACTION_PAGE, after=after or None
+            )
+            ids = sorted(int(user["id"]) for user in page)
+            members.update(int(u["id"]) for u in page if not u.get("bot"))
+            newer = [user_id for user_id in ids if user_id > after]
+            if len(page) < REACTION_PAGE or not newer:
+                return frozenset(members)
+            after = newer[-1]
+
+
+async def setup(bot: StackupBot) -> None:
+    await bot.add_cog(Votes(bot))
