@@ -3,14 +3,17 @@ PostgreSQL: counters equal the rows, recounts repair, switches leave stale react
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import defaultdict
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.services.votes import VoteService
 from bot.voting import DOWN, NUMBERED, UP, Option, ReactionEvent, Recount
+from cogs.votes import Votes
 from db.models import (
     AdvicePost,
     Category,
@@ -245,3 +248,39 @@ async def test_the_service_holds_events_while_a_message_is_recounted(world):
     async with db() as session:
         total = (await session.exec(select(func.count()).select_from(Vote))).one()
     assert total[0] == 2
+
+
+async def test_concurrent_writers_for_one_member_leave_one_row(world):
+    """Two processes (two services, two transactions) hearing the same member's 👍 at once."""
+    db = world["db"]
+    message = 5000
+    recommendation = world["recommendations"][message]
+
+    async def write() -> None:
+        async with db() as session, session.begin():
+            await apply_vote_batch(session, [ReactionEvent(message, 42, UP, True)], now=utcnow())
+
+    await asyncio.gather(*(write() for _ in range(8)))
+    assert await stored_votes(db) == {("r", recommendation, 42): 1}
+    assert await stored_counts(db) == {("r", recommendation): (1, 0)}
+
+
+class PagingHttp:
+    """Discord's reaction users endpoint: at most `limit` users after `after`, by id."""
+
+    def __init__(self, users: list[dict]) -> None:
+        self.users = sorted(users, key=lambda u: int(u["id"]))
+        self.calls: list[tuple[int, int | None]] = []
+
+    async def get_reaction_users(self, channel_id, message_id, emoji, limit, after=None):
+        self.calls.append((limit, after))
+        return [u for u in self.users if int(u["id"]) > (after or 0)][:limit]
+
+
+async def test_reaction_users_are_read_100_a_page_without_bots():
+    users = [{"id": str(1000 + n), "bot": n % 50 == 0} for n in range(250)]
+    http = PagingHttp(users)
+    cog = Votes(SimpleNamespace(http=http))
+    found = await cog._reactors(1, 2, UP)
+    assert found == frozenset(1000 + n for n in range(250) if n % 50)
+    assert http.calls == [(100, None), (100, 1099), (100, 1199)]
