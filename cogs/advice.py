@@ -12,7 +12,9 @@ import io
 import logging
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import discord
 from discord import app_commands
@@ -36,7 +38,7 @@ from bot.advice import (
 from bot.autocomplete import tool_choices
 from bot.bot import StackupBot, report_error, send_ephemeral
 from bot.comparison import ToolRef
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, StackupError
 from bot.render.advice import (
     advice_list_embed,
     recommendation_embed,
@@ -75,8 +77,19 @@ def _names(refs: Sequence[ToolRef]) -> str:
 # ---------------------------------------------------------------- the ask modal
 
 
+DRAFTS_KEPT = 500
+
+
 class AskModal(discord.ui.Modal, title="Ask for advice"):
-    def __init__(self, cog: Advice, *, title: str = "", tools: str = "") -> None:
+    def __init__(
+        self,
+        cog: Advice,
+        *,
+        title: str = "",
+        tools: str = "",
+        question: str = "",
+        context: str = "",
+    ) -> None:
         super().__init__(timeout=900)
         self.cog = cog
         self.post_title = discord.ui.TextInput(
@@ -92,6 +105,7 @@ class AskModal(discord.ui.Modal, title="Ask for advice"):
             style=discord.TextStyle.paragraph,
             placeholder="What must you decide, and what matters most?",
             max_length=QUESTION_LIMIT,
+            default=question[:QUESTION_LIMIT] or None,
         )
         self.tools = discord.ui.TextInput(
             label="Tools involved (comma separated)",
@@ -106,21 +120,84 @@ class AskModal(discord.ui.Modal, title="Ask for advice"):
             style=discord.TextStyle.paragraph,
             required=False,
             max_length=CONTEXT_LIMIT,
+            default=context[:CONTEXT_LIMIT] or None,
         )
         for item in (self.post_title, self.question, self.tools, self.context):
             self.add_item(item)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
+        draft = Draft(
+            self.post_title.value, self.question.value, self.tools.value, self.context.value
+        )
+        self.cog.keep_draft(interaction.user.id, draft)
         await self.cog.open_post(
             interaction,
-            title=self.post_title.value,
-            question=self.question.value,
-            tools=self.tools.value,
-            context=self.context.value,
+            title=draft.title,
+            question=draft.question,
+            tools=draft.tools,
+            context=draft.context,
         )
+        self.cog.drafts.pop(interaction.user.id, None)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        await report_error(interaction, error)
+        """A mistake in the form should not cost the member what they wrote: the answer comes
+        with a button that opens the form again, filled in."""
+        if not isinstance(error, StackupError):
+            await report_error(interaction, error)
+            return
+        view = discord.ui.View(timeout=None)
+        view.add_item(RetryAsk())
+        if interaction.response.is_done():
+            await interaction.followup.send(
+                error.message, view=view, ephemeral=True, allowed_mentions=NO_PINGS
+            )
+        else:
+            await interaction.response.send_message(
+                error.message, view=view, ephemeral=True, allowed_mentions=NO_PINGS
+            )
+
+
+@dataclass(frozen=True)
+class Draft:
+    title: str
+    question: str
+    tools: str
+    context: str
+
+
+class RetryAsk(discord.ui.DynamicItem[discord.ui.Button], template=r"stackup:advice:retry"):
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Edit and try again",
+                emoji="✏️",
+                style=discord.ButtonStyle.primary,
+                custom_id="stackup:advice:retry",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> RetryAsk:
+        return cls()
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        cog = _bot(interaction).get_cog("Advice")
+        if not isinstance(cog, Advice):
+            await send_ephemeral(interaction, "Advice posts are not available right now.")
+            return
+        # After a restart the draft is gone: the form opens empty rather than not at all.
+        draft = cog.drafts.get(interaction.user.id, Draft("", "", "", ""))
+        await interaction.response.send_modal(
+            AskModal(
+                cog,
+                title=draft.title,
+                question=draft.question,
+                tools=draft.tools,
+                context=draft.context,
+            )
+        )
 
 
 # ---------------------------------------------------------------- the list pager
@@ -242,13 +319,21 @@ class Advice(commands.Cog):
     def __init__(self, bot: StackupBot) -> None:
         self.bot = bot
         self.rankings = RankingRefresher(self, bot.settings.ranking_edit_seconds)
+        # What members wrote in a form that was refused, for "Edit and try again".
+        self.drafts: OrderedDict[int, Draft] = OrderedDict()
+
+    def keep_draft(self, member_id: int, draft: Draft) -> None:
+        self.drafts[member_id] = draft
+        self.drafts.move_to_end(member_id)
+        while len(self.drafts) > DRAFTS_KEPT:
+            self.drafts.popitem(last=False)
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(AdviceListPage)
+        self.bot.add_dynamic_items(AdviceListPage, RetryAsk)
 
     async def cog_unload(self) -> None:
         self.rankings.cancel()
-        self.bot.remove_dynamic_items(AdviceListPage)
+        self.bot.remove_dynamic_items(AdviceListPage, RetryAsk)
 
     # -- /advice ask ------------------------------------------------------------------
 

@@ -195,6 +195,31 @@ async def test_ask_without_a_question_opens_a_form(simcord_env, world, sessions)
     assert starter_of(thread).embeds[0].title == "Needs advice on Koa, ExpressJS"
 
 
+async def test_a_refused_form_can_be_edited_and_sent_again(simcord_env, world):
+    await set_forum(world)
+    shown = await world["ben"].slash(world["channel"], "advice ask")
+    written = {
+        "title": "Queue for jobs?",
+        "question": "A long, careful question we do not want to type twice.",
+        "tools": "RabbitMQ, Nosuchqueuexyz",
+        "context": "Three services.",
+    }
+    refused = await world["ben"].submit_modal(shown, written)
+    assert refused.ephemeral and "Nosuchqueuexyz" in refused.response.content
+    assert isinstance(last_error(simcord_env), InvalidInput)
+    assert world["forum"].threads == []
+
+    again = await world["ben"].click(refused.response, label="Edit and try again")
+    values = {
+        row["components"][0]["custom_id"]: row["components"][0].get("value")
+        for row in again.modal["components"]
+    }
+    assert values == written
+    await world["ben"].submit_modal(again, {**written, "tools": "RabbitMQ, Apache Kafka"})
+    (thread,) = world["forum"].threads
+    assert thread.name == "Queue for jobs?"
+
+
 async def test_compare_button_opens_the_form_with_the_tools(simcord_env, world):
     await set_forum(world)
     compared = await world["ada"].slash(world["channel"], "compare", first="Flask", second="Django")
