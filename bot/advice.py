@@ -131,10 +131,24 @@ class ToolAdvice:
 
 
 @dataclass(frozen=True)
+class DecisionLine:
+    """ "<member> chose Flask over Django", from a closed advice post (or, later, /decision)."""
+
+    member_id: int
+    chosen: ToolRef
+    over: tuple[ToolRef, ...]
+    created_at: datetime
+    guild_id: int = 0
+    thread_id: int | None = None
+
+
+@dataclass(frozen=True)
 class AdviceFigures:
-    """For /compare and /tool: per tool, and the posts naming two or more of the tools."""
+    """For /compare and /tool: per tool, the posts naming two or more of the tools, and the
+    latest decisions choosing one of them."""
 
     tools: tuple[ToolAdvice, ...] = ()
+    decisions: tuple[DecisionLine, ...] = ()
     together: int = 0  # posts naming at least two of the tools
     together_verdicts: tuple[tuple[ToolRef, int], ...] = field(default=())  # most wins first
 

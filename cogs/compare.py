@@ -125,7 +125,7 @@ async def send_tool_card(
     advice = None
     if interaction.guild_id is not None:
         figures = await bot.advice.figures(guild_id=interaction.guild_id, tools=[card.ref])
-        advice = tool_advice_line(figures.tools[0])
+        advice = tool_advice_line(figures.tools[0], figures.decisions)
     chart = await _chart_file(bot, [card])
     embeds = tool_embeds(
         card, guild=interaction.guild_id is not None, chart=chart is not None, advice=advice

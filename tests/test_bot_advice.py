@@ -437,9 +437,11 @@ async def test_closing_with_an_accepted_tool_gives_a_verdict_and_a_decision(
     card = await world["ben"].slash(world["channel"], "tool", name="Flask")
     text = str([e.to_dict() for e in card.response.embeds])
     assert "Named in 1 advice post" in text and "chosen in 1" in text
+    assert f"<@{world['ada'].id}> chose **Flask** over Django" in text
     compared = await world["ben"].slash(world["channel"], "compare", first="Flask", second="Django")
     text = str([e.to_dict() for e in compared.response.embeds])
-    assert "1 advice post" in text and "Flask" in text
+    assert "1 advice post here named two or more of these; **Flask** won 1 of them." in text
+    assert f"<@{world['ada'].id}> chose **Flask** over Django" in text
 
 
 async def test_accepting_a_tool_nobody_recommended_is_refused(simcord_env, world, sessions):

@@ -20,6 +20,7 @@ from bot.advice import (
     AdviceListItem,
     AdvicePage,
     AdviceSummary,
+    DecisionLine,
     RecommendationLine,
     ToolAdvice,
 )
@@ -430,7 +431,17 @@ def _list_item(item: AdviceListItem, guild_id: int) -> str:
 
 
 def advice_figures_line(figures: AdviceFigures) -> str | None:
-    """What this server's advice posts said about the compared tools, or None if nothing."""
+    """What this server's advice posts said about the compared tools, and its latest
+    decisions among them, or None if nothing."""
+    lines = []
+    summary = _advice_summary(figures)
+    if summary:
+        lines.append(summary)
+    lines += [decision_line(decision) for decision in figures.decisions]
+    return clip("\n".join(lines), FIELD_VALUE) if lines else None
+
+
+def _advice_summary(figures: AdviceFigures) -> str | None:
     if figures.together:
         text = f"{_plural(figures.together, 'advice post')} here named two or more of these"
         leader = figures.leader
@@ -441,7 +452,7 @@ def advice_figures_line(figures: AdviceFigures) -> str | None:
             text += "; their verdicts are split."
         else:
             text += "; none has a verdict yet."
-        return clip(text, FIELD_VALUE)
+        return text
     named = [advice for advice in figures.tools if advice.named > 0]
     if not named:
         return None
@@ -452,13 +463,25 @@ def advice_figures_line(figures: AdviceFigures) -> str | None:
             parts.append(f"{_name(advice.tool)} named in {_plural(advice.named, 'post')}{chosen}")
         else:
             parts.append(f"{_name(advice.tool)} in {advice.named}{chosen}")
-    return clip(" · ".join(parts), FIELD_VALUE)
+    return " · ".join(parts)
 
 
-def tool_advice_line(advice: ToolAdvice) -> str | None:
-    if advice.named <= 0:
-        return None
-    text = f"Named in {_plural(advice.named, 'advice post')} here"
-    if advice.won:
-        text += f" · chosen in {advice.won}"
+def tool_advice_line(advice: ToolAdvice, decisions: Sequence[DecisionLine] = ()) -> str | None:
+    lines = []
+    if advice.named > 0:
+        text = f"Named in {_plural(advice.named, 'advice post')} here"
+        if advice.won:
+            text += f" · chosen in {advice.won}"
+        lines.append(text)
+    lines += [decision_line(decision) for decision in decisions]
+    return clip("\n".join(lines), FIELD_VALUE) if lines else None
+
+
+def decision_line(decision: DecisionLine) -> str:
+    """ "<@1> chose **Flask** over Django · [post](link)"."""
+    text = f"<@{decision.member_id}> chose **{_name(decision.chosen)}**"
+    if decision.over:
+        text += f" over {_names(decision.over, TOOL_NAME)}"
+    if decision.thread_id and decision.guild_id:
+        text += f" · [post]({_thread_url(decision.guild_id, decision.thread_id)})"
     return text

@@ -27,6 +27,7 @@ from bot.advice import (
     AdviceListItem,
     AdvicePage,
     AdviceSummary,
+    DecisionLine,
     GuildConfig,
     RecommendationLine,
     ToolAdvice,
@@ -53,6 +54,7 @@ from db.tool_queries import record_comparison
 from db.types import utcnow
 
 UNSET: Any = object()
+DECISIONS_SHOWN = 3
 
 
 class NotAnAdvicePost(InvalidInput):
@@ -472,6 +474,56 @@ class AdviceService:
             status=status,
         )
 
+    async def _latest_decisions(
+        self, session: AsyncSession, guild_id: int, tool_ids: Sequence[int]
+    ) -> tuple[DecisionLine, ...]:
+        rows = (
+            await session.exec(
+                select(Decision)
+                .where(
+                    Decision.guild_id == guild_id,
+                    Decision.chosen_tool_id.in_(tool_ids),  # type: ignore[attr-defined]
+                )
+                .order_by(Decision.created_at.desc(), Decision.id.desc())  # type: ignore[attr-defined]
+                .limit(DECISIONS_SHOWN)
+            )
+        ).all()
+        over: dict[int, list[int]] = defaultdict(list)
+        posts = [d.advice_post_id for d in rows if d.advice_post_id]
+        if posts:
+            for post_id, named in (
+                await session.exec(
+                    select(AdvicePostTool.post_id, AdvicePostTool.tool_id)
+                    .where(AdvicePostTool.post_id.in_(posts))  # type: ignore[attr-defined]
+                    .order_by(AdvicePostTool.post_id, AdvicePostTool.position)
+                )
+            ).all():
+                over[post_id].append(named)
+        refs = await _refs(
+            session,
+            [
+                *(d.chosen_tool_id for d in rows),
+                *(d.over_tool_id for d in rows if d.over_tool_id),
+                *(t for named in over.values() for t in named),
+            ],
+        )
+        lines = []
+        for d in rows:
+            if d.chosen_tool_id not in refs:
+                continue
+            others = over.get(d.advice_post_id or 0) or ([d.over_tool_id] if d.over_tool_id else [])
+            lines.append(
+                DecisionLine(
+                    member_id=d.member_id,
+                    chosen=refs[d.chosen_tool_id],
+                    over=tuple(refs[t] for t in others if t in refs and t != d.chosen_tool_id),
+                    created_at=d.created_at,
+                    guild_id=d.guild_id,
+                    thread_id=d.channel_id,
+                )
+            )
+        return tuple(lines)
+
     async def figures(self, *, guild_id: int, tools: Sequence[ToolRef]) -> AdviceFigures:
         """How often this guild's advice posts named the tools, and what their verdicts chose."""
         ids = [t.id for t in tools]
@@ -522,9 +574,11 @@ class AdviceService:
                         )
                     ).all()
                 )
+            decisions = await self._latest_decisions(session, guild_id, ids)
         by_id = {t.id: t for t in tools}
         wins = Counter(verdict for _, verdict in together if verdict in by_id)
         return AdviceFigures(
+            decisions=decisions,
             tools=tuple(
                 ToolAdvice(tool, named=named.get(tool.id, 0), won=won.get(tool.id, 0))
                 for tool in tools
