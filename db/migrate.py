@@ -27,8 +27,26 @@ async def _run(engine: AsyncEngine, alembic_command: Callable[..., None], revisi
         config.attributes["connection"] = connection
         alembic_command(config, revision)
 
-    async with engine.begin() as connection:
-        await connection.run_sync(run)
+    if engine.dialect.name != "sqlite":
+        async with engine.begin() as connection:
+            await connection.run_sync(run)
+        return
+    # SQLite alters a table by copying it and dropping the old one; with foreign keys on,
+    # that drop would cascade into every table pointing at it. The pragma only takes effect
+    # outside a transaction, so it is set before the migration's transaction begins, and the
+    # keys are checked before it commits.
+    async with engine.connect() as connection:
+        await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        await connection.commit()
+        try:
+            async with connection.begin():
+                await connection.run_sync(run)
+                broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                if broken:
+                    raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+        finally:
+            await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            await connection.commit()
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:

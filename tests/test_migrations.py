@@ -103,3 +103,49 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
     finally:
         await engine.dispose()
     assert (journal, foreign_keys) == ("wal", 1)
+
+
+async def test_upgrading_and_downgrading_keeps_advice_rows(engine):
+    """SQLite rebuilds altered tables; with foreign keys on, dropping the old table would
+    cascade into recommendations and decisions."""
+    await migrate.upgrade(engine, "0002")
+    async with engine.begin() as connection:
+        for statement in (
+            "INSERT INTO categories (id, name, path) VALUES (1, 'Web', 'Web')",
+            "INSERT INTO tools (id, slug, name, description, category_id, features, created_at,"
+            " updated_at) VALUES (1, 'flask', 'Flask', 'd', 1, '[]', CURRENT_TIMESTAMP,"
+            " CURRENT_TIMESTAMP)",
+            "INSERT INTO advice_posts (id, guild_id, channel_id, asker_id, title, question,"
+            " context, status, created_at, last_activity_at) VALUES (1, 77, 2, 3, 't', 'q', '',"
+            " 'open', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            "INSERT INTO advice_post_tools (post_id, tool_id) VALUES (1, 1)",
+            "INSERT INTO recommendations (id, post_id, tool_id, member_id, reason, up_count,"
+            " down_count, created_at) VALUES (1, 1, 1, 4, 'r', 2, 0, CURRENT_TIMESTAMP)",
+            "INSERT INTO decisions (id, guild_id, member_id, chosen_tool_id, reason,"
+            " advice_post_id, up_count, created_at) VALUES (1, 77, 3, 1, '', 1, 0,"
+            " CURRENT_TIMESTAMP)",
+        ):
+            await connection.execute(text(statement))
+
+    async def kept() -> tuple:
+        async with engine.connect() as connection:
+            recommendations = (
+                await connection.execute(text("SELECT count(*) FROM recommendations"))
+            ).scalar_one()
+            decision = (
+                await connection.execute(text("SELECT advice_post_id FROM decisions"))
+            ).scalar_one()
+            named = (
+                await connection.execute(text("SELECT count(*) FROM advice_post_tools"))
+            ).scalar_one()
+            return recommendations, decision, named
+
+    await migrate.upgrade(engine)
+    assert await kept() == (1, 1, 1)
+    async with engine.connect() as connection:
+        guild = (
+            await connection.execute(text("SELECT guild_id FROM advice_post_tools"))
+        ).scalar_one()
+    assert guild == 77  # backfilled from the post
+    await migrate.downgrade(engine, "0002")
+    assert await kept() == (1, 1, 1)

@@ -63,6 +63,10 @@ def upgrade() -> None:
         "UPDATE advice_post_tools SET guild_id = "
         "(SELECT guild_id FROM advice_posts WHERE advice_posts.id = advice_post_tools.post_id)"
     )
+    # The defaults only filled existing rows; new rows must say their guild.
+    with op.batch_alter_table("advice_post_tools", schema=None) as batch_op:
+        batch_op.alter_column("guild_id", server_default=None)
+        batch_op.alter_column("position", server_default=None)
     with op.batch_alter_table("advice_posts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("verdict_tool_id", sa.Integer(), nullable=True))
         batch_op.create_index(
