@@ -522,11 +522,13 @@ class Advice(commands.Cog):
             reason=reason,
         )
         try:
-            await interaction.response.send_message(
+            callback = await interaction.response.send_message(
                 embed=recommendation_embed(line, interaction.user.display_name),
                 allowed_mentions=NO_PINGS,
             )
-            message = await interaction.original_response()
+            message = callback.resource
+            if not isinstance(message, discord.InteractionMessage):
+                message = await interaction.original_response()
         except discord.HTTPException:
             await self.bot.advice.withdraw_recommendation(line.id)
             raise
@@ -542,6 +544,11 @@ class Advice(commands.Cog):
         except discord.HTTPException:
             log.info("could not add vote reactions in %d", message.channel.id, exc_info=True)
         self.rankings.touch(summary.id)
+        # Reactions made in the moment before the message counted as a vote message are
+        # read back from the message itself.
+        votes = self.bot.get_cog("Votes")
+        if votes is not None:
+            await votes.recount(message.channel.id, message.id)  # type: ignore[attr-defined]
 
     @recommend.autocomplete("tool")
     async def _recommend_tool(
@@ -558,14 +565,30 @@ class Advice(commands.Cog):
         accepted_id = None
         if accepted:
             accepted_id = resolve_or_raise(await self.bot.fresh_catalog_index(), accepted).tool_id
-        permissions = interaction.permissions
-        summary = await self.bot.advice.close(
-            thread_id=interaction.channel_id or 0,
-            closer_id=interaction.user.id,
-            may_manage_threads=permissions.manage_threads,
-            accepted_tool_id=accepted_id,
-        )
+        closing = {
+            "thread_id": interaction.channel_id or 0,
+            "closer_id": interaction.user.id,
+            "may_manage_threads": interaction.permissions.manage_threads,
+            "accepted_tool_id": accepted_id,
+        }
+        # Refusals are private: checked before the verdict is deferred publicly.
+        await self.bot.advice.check_close(**closing)
         await interaction.response.defer(thinking=True)
+        # Votes already received count towards the verdict.
+        await self.bot.votes.wait_idle()
+        summary = await self.bot.advice.close(**closing)
+        problem = None
+        try:
+            await self._post_verdict(interaction, summary)
+        finally:
+            # Closed in the database: whatever happened to the verdict message, the post is
+            # shown closed and locked.
+            await self.refresh_starter(summary.id)
+            problem = await self._lock(summary)
+        if problem:
+            await send_ephemeral(interaction, problem)
+
+    async def _post_verdict(self, interaction: discord.Interaction, summary: AdviceSummary) -> None:
         chart = None
         spec = verdict_chart_spec(summary)
         if spec is not None:
@@ -580,10 +603,6 @@ class Advice(commands.Cog):
             allowed_mentions=NO_PINGS,
             **kwargs,
         )
-        await self.refresh_starter(summary.id)
-        problem = await self._lock(summary)
-        if problem:
-            await send_ephemeral(interaction, problem)
 
     @close.autocomplete("accepted")
     async def _close_accepted(

@@ -93,6 +93,11 @@ class Votes(commands.Cog):
         for stale in result.stale_reactions:
             if stale.channel_id in self._no_manage_messages:
                 continue
+            # The member may have switched back since: then that reaction is their vote.
+            if await self.bot.votes.vote_of(stale.kind, stale.target_id, stale.member_id) == (
+                stale.value
+            ):
+                continue
             try:
                 await self.bot.http.remove_reaction(
                     stale.channel_id, stale.message_id, stale.emoji, stale.member_id

@@ -60,6 +60,9 @@ class StaleReaction:
     message_id: int
     emoji: str
     member_id: int
+    kind: VoteTarget = VoteTarget.RECOMMENDATION
+    target_id: int = 0
+    value: int = 0
 
 
 @dataclass
@@ -109,12 +112,15 @@ async def close_vote_messages(session: AsyncSession, message_ids: Iterable[int])
 
 
 async def load_vote_messages(
-    session: AsyncSession, message_ids: Iterable[int]
+    session: AsyncSession, message_ids: Iterable[int], *, lock: bool = False
 ) -> dict[int, VoteMessageInfo]:
+    """`lock`: on PostgreSQL, hold the messages (FOR UPDATE, in id order, so two batches
+    cannot deadlock) until the transaction ends: a post closing meanwhile waits for these
+    votes, or these votes wait and see it closed. SQLite has one writer at a time anyway."""
     ids = sorted(set(message_ids))
     rows = []
     for start in range(0, len(ids), CHUNK):
-        result = await session.exec(
+        statement = (
             select(
                 VoteMessage.message_id,
                 VoteMessage.channel_id,
@@ -129,6 +135,11 @@ async def load_vote_messages(
             .join(VoteOption, VoteOption.message_id == VoteMessage.message_id)
             .where(VoteMessage.message_id.in_(ids[start : start + CHUNK]))  # type: ignore[attr-defined]
         )
+        if lock and session.bind.dialect.name == "postgresql":
+            statement = statement.order_by(VoteMessage.message_id).with_for_update(
+                of=VoteMessage
+            )
+        result = await session.exec(statement)
         rows.extend(result.all())
     grouped: dict[int, list] = defaultdict(list)
     for row in rows:
@@ -222,7 +233,7 @@ async def apply_vote_batch(
 ) -> BatchResult:
     """Apply reaction events and recounts, in arrival order, inside the caller's transaction."""
     result = BatchResult()
-    messages = await load_vote_messages(session, (item.message_id for item in items))
+    messages = await load_vote_messages(session, (item.message_id for item in items), lock=True)
     by_kind = _steps_by_key(items, messages, result)
     for kind, keyed in by_kind.items():
         await _apply_kind(session, kind, keyed, now=now, result=result)
@@ -289,7 +300,15 @@ async def _apply_kind(
             for option in message.options.values():
                 if option.target_id == key[0] and option.value == stale:
                     result.stale_reactions.append(
-                        StaleReaction(message.channel_id, message.message_id, option.emoji, key[1])
+                        StaleReaction(
+                            message.channel_id,
+                            message.message_id,
+                            option.emoji,
+                            key[1],
+                            kind=kind,
+                            target_id=key[0],
+                            value=stale,
+                        )
                     )
         if outcome.before == outcome.after:
             continue
@@ -421,7 +440,8 @@ async def _move_pro_con_tallies(
     tool_of = dict(owners.all())
     by_tool: dict[tuple[int, int], int] = defaultdict(int)
     for (target, guild_id), step in steps.items():
-        by_tool[(tool_of[target], guild_id)] += step
+        if target in tool_of:  # a pro or con deleted meanwhile has no tool to count for
+            by_tool[(tool_of[target], guild_id)] += step
     for (tool_id, guild_id), step in sorted(by_tool.items()):
         if step:
             await move_tally(session, tool_id=tool_id, guild_id=guild_id, field="votes", step=step)

@@ -9,8 +9,9 @@ from collections import defaultdict
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from bot.services.advice import AdviceService
 from bot.services.votes import VoteService
 from bot.voting import DOWN, NUMBERED, UP, Option, ReactionEvent, Recount
 from cogs.votes import Votes
@@ -284,3 +285,80 @@ async def test_reaction_users_are_read_100_a_page_without_bots():
     found = await cog._reactors(1, 2, UP)
     assert found == frozenset(1000 + n for n in range(250) if n % 50)
     assert http.calls == [(100, None), (100, 1099), (100, 1199)]
+
+
+async def test_overlapping_recounts_never_undo_a_newer_event(world):
+    db = world["db"]
+    service = VoteService(db)
+    message = 5000
+    recommendation = world["recommendations"][message]
+    service.begin_recount(message)  # a REMOVE_EMOJI
+    service.begin_recount(message)  # and another, while the first still reads
+    service.finish_recount(Recount(message, {UP: frozenset(), DOWN: frozenset()}))
+    service.submit(ReactionEvent(message, 7, UP, True))
+    await service.wait_idle()
+    # The second recount read before 7 reacted; it must not undo 7's vote.
+    service.finish_recount(Recount(message, {UP: frozenset(), DOWN: frozenset()}))
+    await service.wait_idle()
+    assert await stored_votes(db) == {("r", recommendation, 7): 1}
+
+
+async def test_open_messages_are_split_by_shard(world):
+    db = world["db"]
+    service = VoteService(db)
+    shard_of_guild = (GUILD >> 22) % 3
+    found = await service.open_messages(shard_ids=[shard_of_guild], shard_count=3)
+    assert sorted(m for _, m in found) == [5000, 5001, 6000]
+    others = [s for s in range(3) if s != shard_of_guild]
+    assert await service.open_messages(shard_ids=others, shard_count=3) == []
+
+
+async def _until_a_session_waits_on_a_lock(db) -> None:
+    """Polls PostgreSQL's own view of its sessions (no timed sleep)."""
+    for _ in range(10_000):
+        async with db() as session:
+            waiting = (
+                await session.exec(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        " AND datname = current_database()"
+                    )
+                )
+            ).one()[0]
+        if waiting:
+            return
+    raise AssertionError("the close never waited on the votes in flight")
+
+
+async def test_a_post_closing_while_votes_are_written_counts_them(world):
+    """PostgreSQL: the verdict waits for a batch of votes in flight, then ranks with them."""
+    db = world["db"]
+    if db.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time; the race needs concurrent writers")
+    async with db() as session, session.begin():
+        post = (await session.exec(select(AdvicePost))).first()[0]
+        post.thread_id = 4444
+    message = 5000
+    recommendation = world["recommendations"][message]
+    batch_written = asyncio.Event()
+    release = asyncio.Event()
+
+    async def votes_in_flight() -> None:
+        async with db() as session, session.begin():
+            await apply_vote_batch(session, [ReactionEvent(message, 42, UP, True)], now=utcnow())
+            batch_written.set()
+            await release.wait()
+
+    writer = asyncio.create_task(votes_in_flight())
+    await batch_written.wait()
+    closing = asyncio.create_task(
+        AdviceService(db).close(thread_id=4444, closer_id=1, may_manage_threads=False)
+    )
+    await _until_a_session_waits_on_a_lock(db)
+    assert not closing.done()
+    release.set()
+    await writer
+    summary = await closing
+    line = next(r for r in summary.recommendations if r.id == recommendation)
+    assert (line.up, line.down) == (1, 0)
+    assert summary.verdict is not None and summary.verdict.id == line.tool.id

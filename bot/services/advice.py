@@ -160,8 +160,34 @@ async def _summary(session: AsyncSession, post: AdvicePost) -> AdviceSummary:
     )
 
 
-async def _post_in_thread(session: AsyncSession, thread_id: int) -> AdvicePost:
-    post = (await session.exec(select(AdvicePost).where(AdvicePost.thread_id == thread_id))).first()
+def _may_close(post: AdvicePost, closer_id: int, may_manage_threads: bool) -> None:
+    if post.status != OPEN:
+        raise InvalidInput("This advice post is already closed.")
+    if closer_id != post.asker_id and not may_manage_threads:
+        raise NotAllowed(
+            "Only the member who asked, or someone with Manage Threads, can close this post."
+        )
+
+
+def _accepted(summary: AdviceSummary, tool_id: int) -> RecommendationLine:
+    """The best-ranked recommendation of the accepted tool."""
+    found = next((r for r in summary.recommendations if r.tool.id == tool_id), None)
+    if found is None:
+        names = ", ".join(dict.fromkeys(r.tool.name for r in summary.recommendations))
+        raise InvalidInput(
+            "Accept one of the tools recommended here"
+            + (f": {names}." if names else "; nobody has recommended one yet.")
+        )
+    return found
+
+
+async def _post_in_thread(
+    session: AsyncSession, thread_id: int, *, lock: bool = False
+) -> AdvicePost:
+    statement = select(AdvicePost).where(AdvicePost.thread_id == thread_id)
+    if lock:
+        statement = statement.with_for_update()
+    post = (await session.exec(statement)).first()
     if post is None:
         raise NotAnAdvicePost()
     return post
@@ -336,6 +362,22 @@ class AdviceService:
 
     # -- closing --------------------------------------------------------------------------
 
+    async def check_close(
+        self,
+        *,
+        thread_id: int,
+        closer_id: int,
+        may_manage_threads: bool,
+        accepted_tool_id: int | None = None,
+    ) -> None:
+        """What `close` would refuse, checked without writing (so the refusal can be private
+        before the verdict is deferred publicly)."""
+        async with self._sessions() as session:
+            post = await _post_in_thread(session, thread_id)
+            _may_close(post, closer_id, may_manage_threads)
+            if accepted_tool_id is not None:
+                _accepted(await _summary(session, post), accepted_tool_id)
+
     async def close(
         self,
         *,
@@ -347,25 +389,23 @@ class AdviceService:
         """Close the post with its verdict; an accepted tool becomes the asker's decision."""
         now = self._clock()
         async with self._sessions() as session, session.begin():
-            post = await _post_in_thread(session, thread_id)
-            if post.status != OPEN:
-                raise InvalidInput("This advice post is already closed.")
-            if closer_id != post.asker_id and not may_manage_threads:
-                raise NotAllowed(
-                    "Only the member who asked, or someone with Manage Threads, can close this post."
+            # Locked: of two closes at once, the second sees the first's verdict.
+            post = await _post_in_thread(session, thread_id, lock=True)
+            _may_close(post, closer_id, may_manage_threads)
+            # Votes close first: this waits for a batch of votes in flight (it holds the
+            # vote messages), and any later batch finds the post closed, so the ranking read
+            # next is the final one.
+            messages = await session.exec(
+                select(Recommendation.message_id).where(
+                    Recommendation.post_id == post.id,
+                    Recommendation.message_id.is_not(None),  # type: ignore[union-attr]
                 )
+            )
+            await close_vote_messages(session, sorted(messages.all()))
             before = await _summary(session, post)
             accepted = None
             if accepted_tool_id is not None:
-                accepted = next(
-                    (r for r in before.recommendations if r.tool.id == accepted_tool_id), None
-                )
-                if accepted is None:
-                    names = ", ".join(dict.fromkeys(r.tool.name for r in before.recommendations))
-                    raise InvalidInput(
-                        "Accept one of the tools recommended here"
-                        + (f": {names}." if names else "; nobody has recommended one yet.")
-                    )
+                accepted = _accepted(before, accepted_tool_id)
             verdict = verdict_tool(accepted.tool if accepted else None, before.recommendations)
             post.status = CLOSED
             post.closed_at = now
@@ -386,9 +426,6 @@ class AdviceService:
                         created_at=now,
                     )
                 )
-            await close_vote_messages(
-                session, [r.message_id for r in before.recommendations if r.message_id]
-            )
             await session.flush()
             return await _summary(session, post)
 

@@ -17,11 +17,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import literal_column
 from sqlmodel import select
 
 from bot.voting import Option, ReactionEvent, Recount
 from db.engine import SessionFactory
-from db.models import VoteMessage, VoteTarget
+from db.models import Vote, VoteMessage, VoteTarget
 from db.reaction_votes import (
     BatchResult,
     VoteMessageInfo,
@@ -64,6 +65,8 @@ class VoteService:
         self.on_failed = on_failed
         self._queue: deque[ReactionEvent | Recount] = deque()
         self._held: dict[int, list[ReactionEvent]] = {}
+        # Recounts of a message in flight: its events wait until the last one is in.
+        self._holds: dict[int, int] = {}
         self._drain: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -81,17 +84,26 @@ class VoteService:
         self._kick()
 
     def begin_recount(self, message_id: int) -> None:
-        """From now until `finish_recount`, events for the message wait behind its recount."""
+        """From now until its `finish_recount`, events for the message wait behind the
+        recount. Recounts may overlap: the events wait for the last, and then all of them
+        since the first began apply after the recounts, so none is undone by an older read."""
         self._held.setdefault(message_id, [])
+        self._holds[message_id] = self._holds.get(message_id, 0) + 1
 
     def finish_recount(self, recount: Recount) -> None:
-        held = self._held.pop(recount.message_id, [])
         self._queue.append(recount)
-        self._queue.extend(held)
-        self._kick()
+        self._release(recount.message_id)
 
     def abort_recount(self, message_id: int) -> None:
-        self._queue.extend(self._held.pop(message_id, []))
+        self._release(message_id)
+
+    def _release(self, message_id: int) -> None:
+        remaining = self._holds.get(message_id, 1) - 1
+        if remaining > 0:
+            self._holds[message_id] = remaining
+        else:
+            self._holds.pop(message_id, None)
+            self._queue.extend(self._held.pop(message_id, []))
         self._kick()
 
     @property
@@ -169,6 +181,17 @@ class VoteService:
                 excluded_member_id=excluded_member_id,
             )
 
+    async def vote_of(self, kind: VoteTarget, target_id: int, member_id: int) -> int | None:
+        async with self._sessions() as session:
+            found = await session.exec(
+                select(Vote.value).where(
+                    Vote.target_kind == kind.value,
+                    Vote.target_id == target_id,
+                    Vote.member_id == member_id,
+                )
+            )
+            return found.first()
+
     async def vote_message(self, message_id: int) -> VoteMessageInfo | None:
         async with self._sessions() as session:
             return (await load_vote_messages(session, [message_id])).get(message_id)
@@ -186,7 +209,10 @@ class VoteService:
                 VoteMessage.is_open
             )
             if shard_ids is not None and shard_count > 1:
-                shard = VoteMessage.guild_id.op(">>")(22).op("%")(shard_count)
+                # Literals: PostgreSQL has no bigint >> bigint, which a bound 22 would make.
+                shard = VoteMessage.guild_id.op(">>")(literal_column("22")).op("%")(
+                    literal_column(str(int(shard_count)))
+                )
                 statement = statement.where(shard.in_(list(shard_ids)))
             rows = await session.exec(statement.order_by(VoteMessage.message_id))
             return [(channel_id, message_id) for channel_id, message_id in rows.all()]
