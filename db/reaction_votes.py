@@ -136,9 +136,7 @@ async def load_vote_messages(
             .where(VoteMessage.message_id.in_(ids[start : start + CHUNK]))  # type: ignore[attr-defined]
         )
         if lock and session.bind.dialect.name == "postgresql":
-            statement = statement.order_by(VoteMessage.message_id).with_for_update(
-                of=VoteMessage
-            )
+            statement = statement.order_by(VoteMessage.message_id).with_for_update(of=VoteMessage)
         result = await session.exec(statement)
         rows.extend(result.all())
     grouped: dict[int, list] = defaultdict(list)
