@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from bot.bot import StackupBot
 from bot.voting import VOTING_EMOJIS, ReactionEvent, Recount
+from db.models import VoteTarget
 from db.reaction_votes import BatchResult
 
 log = logging.getLogger(__name__)
@@ -90,22 +91,28 @@ class Votes(commands.Cog):
     async def on_stackup_votes_applied(self, result: BatchResult) -> None:
         """A member who switched 👍 to 👎 still shows the 👍: take it away, so the message
         shows the vote that counts (needs Manage Messages; without it the vote still counts)."""
-        for stale in result.stale_reactions:
-            if stale.channel_id in self._no_manage_messages:
+        stale = [s for s in result.stale_reactions if s.channel_id not in self._no_manage_messages]
+        held: dict[tuple[VoteTarget, int, int], int] = {}
+        for kind in {s.kind for s in stale}:
+            found = await self.bot.votes.votes_held(
+                kind, ((s.target_id, s.member_id) for s in stale if s.kind is kind)
+            )
+            held.update({(kind, *key): value for key, value in found.items()})
+        for reaction in stale:
+            if reaction.channel_id in self._no_manage_messages:
                 continue
             # The member may have switched back since: then that reaction is their vote.
-            if await self.bot.votes.vote_of(stale.kind, stale.target_id, stale.member_id) == (
-                stale.value
-            ):
+            if held.get((reaction.kind, reaction.target_id, reaction.member_id)) == reaction.value:
                 continue
             try:
                 await self.bot.http.remove_reaction(
-                    stale.channel_id, stale.message_id, stale.emoji, stale.member_id
+                    reaction.channel_id, reaction.message_id, reaction.emoji, reaction.member_id
                 )
             except discord.Forbidden:
-                self._no_manage_messages.add(stale.channel_id)
+                self._no_manage_messages.add(reaction.channel_id)
                 log.info(
-                    "no Manage Messages in %d: switched votes keep both reactions", stale.channel_id
+                    "no Manage Messages in %d: switched votes keep both reactions",
+                    reaction.channel_id,
                 )
             except discord.HTTPException:
                 log.debug("could not remove a switched reaction", exc_info=True)

@@ -169,11 +169,11 @@ def _pairs(session: AsyncSession, pairs: Sequence[tuple[int, int]]) -> Any:
     )
 
 
-async def _current_votes(
+async def current_votes(
     session: AsyncSession,
     kind: VoteTarget,
     pairs: set[tuple[int, int]],
-    whole_targets: set[int],
+    whole_targets: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> dict[tuple[int, int], int]:
     """Votes held now: for the (target, member) pairs, and every vote on `whole_targets`."""
     held: dict[tuple[int, int], int] = {}
@@ -267,7 +267,7 @@ async def _apply_kind(
         option.target_id for _, _, message in recounts for option in message.options.values()
     }
     pairs = {key for key in keyed if key[0] != "recount"}
-    held = await _current_votes(session, kind, pairs, whole_targets)
+    held = await current_votes(session, kind, pairs, whole_targets)
 
     ordered: dict[tuple[int, int], list[tuple[int, Step, VoteMessageInfo]]] = defaultdict(list)
     for key, entries in keyed.items():

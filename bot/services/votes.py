@@ -22,12 +22,13 @@ from sqlmodel import select
 
 from bot.voting import Option, ReactionEvent, Recount
 from db.engine import SessionFactory
-from db.models import Vote, VoteMessage, VoteTarget
+from db.models import VoteMessage, VoteTarget
 from db.reaction_votes import (
     BatchResult,
     VoteMessageInfo,
     apply_vote_batch,
     close_vote_messages,
+    current_votes,
     load_vote_messages,
     register_vote_message,
 )
@@ -181,16 +182,12 @@ class VoteService:
                 excluded_member_id=excluded_member_id,
             )
 
-    async def vote_of(self, kind: VoteTarget, target_id: int, member_id: int) -> int | None:
+    async def votes_held(
+        self, kind: VoteTarget, pairs: Iterable[tuple[int, int]]
+    ) -> dict[tuple[int, int], int]:
+        """The votes members hold now, by (target, member), in one query per 400 pairs."""
         async with self._sessions() as session:
-            found = await session.exec(
-                select(Vote.value).where(
-                    Vote.target_kind == kind.value,
-                    Vote.target_id == target_id,
-                    Vote.member_id == member_id,
-                )
-            )
-            return found.first()
+            return await current_votes(session, kind, set(pairs))
 
     async def vote_message(self, message_id: int) -> VoteMessageInfo | None:
         async with self._sessions() as session:
