@@ -78,6 +78,7 @@ def _names(refs: Sequence[ToolRef]) -> str:
 
 
 DRAFTS_KEPT = 500
+RECOMMENDED_CACHE_SECONDS = 10.0
 
 
 class AskModal(discord.ui.Modal, title="Ask for advice"):
@@ -321,6 +322,8 @@ class Advice(commands.Cog):
         self.rankings = RankingRefresher(self, bot.settings.ranking_edit_seconds)
         # What members wrote in a form that was refused, for "Edit and try again".
         self.drafts: OrderedDict[int, Draft] = OrderedDict()
+        # Per thread: when read, and the recommended tools offered to `/advice close`.
+        self._recommended: dict[int, tuple[float, dict[str, str]]] = {}
 
     def keep_draft(self, member_id: int, draft: Draft) -> None:
         self.drafts[member_id] = draft
@@ -544,6 +547,7 @@ class Advice(commands.Cog):
         except discord.HTTPException:
             log.info("could not add vote reactions in %d", message.channel.id, exc_info=True)
         self.rankings.touch(summary.id)
+        self._recommended.pop(message.channel.id, None)
         # Reactions made in the moment before the message counted as a vote message are
         # read back from the message itself.
         votes = self.bot.get_cog("Votes")
@@ -608,22 +612,25 @@ class Advice(commands.Cog):
     async def _close_accepted(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        """The tools recommended in this post."""
-        summary = await self.bot.advice.post_in_thread(interaction.channel_id or 0)
-        if summary is None:
-            return []
-        seen: dict[str, app_commands.Choice[str]] = {}
+        """The tools recommended in this post, read once per post every few seconds rather
+        than on every keystroke."""
+        thread_id = interaction.channel_id or 0
+        cached = self._recommended.get(thread_id)
+        if cached is None or time.monotonic() - cached[0] > RECOMMENDED_CACHE_SECONDS:
+            summary = await self.bot.advice.post_in_thread(thread_id)
+            offered: dict[str, str] = {}
+            for line in summary.recommendations if summary is not None else ():
+                offered.setdefault(line.tool.slug, clip(f"{line.tool.name} ({line.score:+d})", 100))
+            cached = (time.monotonic(), offered)
+            self._recommended[thread_id] = cached
+            if len(self._recommended) > DRAFTS_KEPT:
+                self._recommended.pop(next(iter(self._recommended)))
         needle = current.strip().casefold()
-        for line in summary.recommendations:
-            if needle and needle not in line.tool.name.casefold():
-                continue
-            seen.setdefault(
-                line.tool.slug,
-                app_commands.Choice(
-                    name=clip(f"{line.tool.name} ({line.score:+d})", 100), value=line.tool.slug
-                ),
-            )
-        return list(seen.values())[:25]
+        return [
+            app_commands.Choice(name=name, value=slug)
+            for slug, name in cached[1].items()
+            if not needle or needle in name.casefold()
+        ][:25]
 
     async def _lock(self, summary: AdviceSummary) -> str | None:
         """Tag the post solved, lock and archive it; what went wrong, if anything."""
@@ -678,6 +685,12 @@ class Advice(commands.Cog):
             return
         for post_id in await self.bot.advice.posts_of_recommendations(sorted(changed)):
             self.rankings.touch(post_id)
+
+    @commands.Cog.listener()
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        post_id = await self.bot.advice.thread_gone(payload.thread_id)
+        if post_id is not None:
+            log.info("advice post %d closed: its thread was deleted", post_id)
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:

@@ -444,6 +444,40 @@ async def test_closing_with_an_accepted_tool_gives_a_verdict_and_a_decision(
     assert f"<@{world['ada'].id}> chose **Flask** over Django" in text
 
 
+async def test_close_offers_the_recommended_tools(simcord_env, world):
+    await set_forum(world)
+    thread, _ = await open_post(simcord_env, world)
+    await recommend(world, thread, "ben", "Flask")
+    await recommend(world, thread, "cy", "Django")
+    await world["dee"].react(thread.history()[1], UP)
+    choices = await world["ada"].autocomplete(thread, "advice close", "accepted", "")
+    assert choices == [
+        {"name": "Flask (+1)", "value": "flask"},
+        {"name": "Django (+0)", "value": "django"},
+    ]
+    choices = await world["ada"].autocomplete(thread, "advice close", "accepted", "dja")
+    assert [c["value"] for c in choices] == ["django"]
+
+
+async def test_a_deleted_thread_closes_its_post(simcord_env, world, sessions):
+    await set_forum(world)
+    thread, _ = await open_post(simcord_env, world)
+    await recommend(world, thread, "ben", "Flask")
+    simcord_env.backend.delete_channel(thread.id)
+    await simcord_env.settle()
+    (post,) = await rows(sessions, select(AdvicePost))
+    assert post.status == "closed" and post.verdict_tool_id is None
+    assert await simcord_env.bot.votes.open_messages(shard_ids=None, shard_count=1) == []
+
+
+async def test_setup_without_options_shows_the_settings(simcord_env, world):
+    result = await world["admin"].slash(world["channel"], "stackup setup")
+    fields = {f.name: f.value for f in result.response.embeds[0].fields}
+    assert result.ephemeral
+    assert fields["Advice forum"].startswith("none")
+    assert fields["Idle posts close after"] == "7 days"
+
+
 async def test_accepting_a_tool_nobody_recommended_is_refused(simcord_env, world, sessions):
     await set_forum(world)
     thread, _ = await open_post(simcord_env, world)

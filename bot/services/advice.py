@@ -429,6 +429,27 @@ class AdviceService:
             await session.flush()
             return await _summary(session, post)
 
+    async def thread_gone(self, thread_id: int) -> int | None:
+        """The post's thread was deleted: the post is closed without a verdict, its votes
+        stop counting. The post's id, if the thread was one."""
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            post = (
+                await session.exec(select(AdvicePost).where(AdvicePost.thread_id == thread_id))
+            ).first()
+            if post is None or post.status != OPEN:
+                return None
+            messages = await session.exec(
+                select(Recommendation.message_id).where(
+                    Recommendation.post_id == post.id,
+                    Recommendation.message_id.is_not(None),  # type: ignore[union-attr]
+                )
+            )
+            await close_vote_messages(session, sorted(messages.all()))
+            post.status = CLOSED
+            post.closed_at = now
+            return post.id
+
     # -- listing and figures --------------------------------------------------------------
 
     async def list_posts(
