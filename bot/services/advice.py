@@ -193,6 +193,18 @@ async def _post_in_thread(
     return post
 
 
+async def _counts(
+    session: AsyncSession, column: Any, guild_column: Any, guild_id: int, ids: Sequence[int]
+) -> dict[int, int]:
+    """Rows per value of `column` among `ids`, in one guild."""
+    rows = await session.exec(
+        select(column, func.count())
+        .where(guild_column == guild_id, column.in_(ids))
+        .group_by(column)
+    )
+    return dict(rows.all())
+
+
 class AdviceService:
     def __init__(
         self, session_factory: SessionFactory, *, clock: Callable[[], datetime] = utcnow
@@ -588,29 +600,11 @@ class AdviceService:
         if not ids:
             return AdviceFigures()
         async with self._sessions() as session:
-            named = dict(
-                (
-                    await session.exec(
-                        select(AdvicePostTool.tool_id, func.count())
-                        .where(
-                            AdvicePostTool.guild_id == guild_id,
-                            AdvicePostTool.tool_id.in_(ids),  # type: ignore[attr-defined]
-                        )
-                        .group_by(AdvicePostTool.tool_id)
-                    )
-                ).all()
+            named = await _counts(
+                session, AdvicePostTool.tool_id, AdvicePostTool.guild_id, guild_id, ids
             )
-            won = dict(
-                (
-                    await session.exec(
-                        select(AdvicePost.verdict_tool_id, func.count())
-                        .where(
-                            AdvicePost.guild_id == guild_id,
-                            AdvicePost.verdict_tool_id.in_(ids),  # type: ignore[union-attr]
-                        )
-                        .group_by(AdvicePost.verdict_tool_id)
-                    )
-                ).all()
+            won = await _counts(
+                session, AdvicePost.verdict_tool_id, AdvicePost.guild_id, guild_id, ids
             )
             together: list[tuple[int, int | None]] = []
             if len(ids) >= 2:
