@@ -104,14 +104,22 @@ async def _refs(session: AsyncSession, tool_ids: Sequence[int]) -> dict[int, Too
     return {row.id: ToolRef(row.id, row.slug, row.name) for row in rows.all()}
 
 
-async def _summary(session: AsyncSession, post: AdvicePost) -> AdviceSummary:
-    tool_rows = (
-        await session.exec(
-            select(AdvicePostTool.tool_id)
-            .where(AdvicePostTool.post_id == post.id)
-            .order_by(AdvicePostTool.position)
+async def _named_tools(session: AsyncSession, post_ids: Sequence[int]) -> dict[int, list[int]]:
+    """The tools each post named, in the order named."""
+    named: dict[int, list[int]] = defaultdict(list)
+    if post_ids:
+        rows = await session.exec(
+            select(AdvicePostTool.post_id, AdvicePostTool.tool_id)
+            .where(AdvicePostTool.post_id.in_(post_ids))  # type: ignore[attr-defined]
+            .order_by(AdvicePostTool.post_id, AdvicePostTool.position)
         )
-    ).all()
+        for post_id, tool_id in rows.all():
+            named[post_id].append(tool_id)
+    return named
+
+
+async def _summary(session: AsyncSession, post: AdvicePost) -> AdviceSummary:
+    tool_rows = (await _named_tools(session, [post.id or 0])).get(post.id or 0, [])
     recommendations = (
         await session.exec(select(Recommendation).where(Recommendation.post_id == post.id))
     ).all()
@@ -496,22 +504,14 @@ class AdviceService:
             posts = list(rows)
             ids = [p.id for p in posts]
             counts: dict[int, int] = {}
-            named: dict[int, list[int]] = defaultdict(list)
             if ids:
                 counted = await session.exec(
                     select(Recommendation.post_id, func.count())
                     .where(Recommendation.post_id.in_(ids))  # type: ignore[attr-defined]
                     .group_by(Recommendation.post_id)
                 )
-                counts = {post_id: n for post_id, n in counted.all()}
-                for post_id, named_tool in (
-                    await session.exec(
-                        select(AdvicePostTool.post_id, AdvicePostTool.tool_id)
-                        .where(AdvicePostTool.post_id.in_(ids))  # type: ignore[attr-defined]
-                        .order_by(AdvicePostTool.post_id, AdvicePostTool.position)
-                    )
-                ).all():
-                    named[post_id].append(named_tool)
+                counts = dict(counted.all())
+            named = await _named_tools(session, ids)
             refs = await _refs(
                 session,
                 [
@@ -558,17 +558,7 @@ class AdviceService:
                 .limit(DECISIONS_SHOWN)
             )
         ).all()
-        over: dict[int, list[int]] = defaultdict(list)
-        posts = [d.advice_post_id for d in rows if d.advice_post_id]
-        if posts:
-            for post_id, named in (
-                await session.exec(
-                    select(AdvicePostTool.post_id, AdvicePostTool.tool_id)
-                    .where(AdvicePostTool.post_id.in_(posts))  # type: ignore[attr-defined]
-                    .order_by(AdvicePostTool.post_id, AdvicePostTool.position)
-                )
-            ).all():
-                over[post_id].append(named)
+        over = await _named_tools(session, [d.advice_post_id for d in rows if d.advice_post_id])
         refs = await _refs(
             session,
             [
