@@ -70,7 +70,6 @@ class BatchResult:
     applied: int = 0
     ignored: int = 0
     changed_targets: dict[VoteTarget, set[int]] = field(default_factory=lambda: defaultdict(set))
-    changed_messages: set[int] = field(default_factory=set)
     stale_reactions: list[StaleReaction] = field(default_factory=list)
 
 
@@ -380,16 +379,11 @@ async def _apply_kind(
                 count(target_id, -value, -1)
                 count(target_id, value, +1)
 
-    changed = touched
-    if not changed:
+    if not touched:
         return
     if any(up or down for up, down in moved.values()):
         await _move_counters(session, kind, moved)
-    result.changed_targets[kind].update(changed)
-    for entries in ordered.values():
-        message = entries[-1][2]
-        if any(o.target_id in changed for o in message.options.values()):
-            result.changed_messages.add(message.message_id)
+    result.changed_targets[kind].update(touched)
     if kind is VoteTarget.PRO_CON:
         await _move_pro_con_tallies(session, appeared)
     if kind is VoteTarget.RECOMMENDATION:
@@ -398,7 +392,7 @@ async def _apply_kind(
             .where(
                 AdvicePost.id.in_(  # type: ignore[union-attr]
                     select(Recommendation.post_id).where(
-                        Recommendation.id.in_(sorted(changed))  # type: ignore[union-attr]
+                        Recommendation.id.in_(sorted(touched))  # type: ignore[union-attr]
                     )
                 )
             )

@@ -20,17 +20,15 @@ from datetime import datetime
 from sqlalchemy import literal_column
 from sqlmodel import select
 
-from bot.voting import Option, ReactionEvent, Recount
+from bot.voting import ReactionEvent, Recount
 from db.engine import SessionFactory
 from db.models import VoteMessage, VoteTarget
 from db.reaction_votes import (
     BatchResult,
     VoteMessageInfo,
     apply_vote_batch,
-    close_vote_messages,
     current_votes,
     load_vote_messages,
-    register_vote_message,
 )
 from db.types import utcnow
 
@@ -161,27 +159,6 @@ class VoteService:
 
     # -- vote messages -------------------------------------------------------------------
 
-    async def register(
-        self,
-        *,
-        message_id: int,
-        channel_id: int,
-        guild_id: int,
-        kind: VoteTarget,
-        options: Iterable[Option],
-        excluded_member_id: int | None = None,
-    ) -> None:
-        async with self._sessions() as session, session.begin():
-            await register_vote_message(
-                session,
-                message_id=message_id,
-                channel_id=channel_id,
-                guild_id=guild_id,
-                kind=kind,
-                options=list(options),
-                excluded_member_id=excluded_member_id,
-            )
-
     async def votes_held(
         self, kind: VoteTarget, pairs: Iterable[tuple[int, int]]
     ) -> dict[tuple[int, int], int]:
@@ -192,10 +169,6 @@ class VoteService:
     async def vote_message(self, message_id: int) -> VoteMessageInfo | None:
         async with self._sessions() as session:
             return (await load_vote_messages(session, [message_id])).get(message_id)
-
-    async def close(self, message_ids: Iterable[int]) -> None:
-        async with self._sessions() as session, session.begin():
-            await close_vote_messages(session, message_ids)
 
     async def open_messages(
         self, *, shard_ids: Sequence[int] | None, shard_count: int
