@@ -79,6 +79,7 @@ def _names(refs: Sequence[ToolRef]) -> str:
 
 DRAFTS_KEPT = 500
 RECOMMENDED_CACHE_SECONDS = 10.0
+LAST_EDITS_KEPT = 10_000
 
 
 class AskModal(discord.ui.Modal, title="Ask for advice"):
@@ -285,6 +286,10 @@ class RankingRefresher:
     def touch(self, post_id: int) -> None:
         if post_id in self._scheduled:
             return
+        if len(self._last_edit) > LAST_EDITS_KEPT:
+            # Only edits within the interval matter; older ones can go.
+            quiet = time.monotonic() - self.interval
+            self._last_edit = {p: t for p, t in self._last_edit.items() if t > quiet}
         last = self._last_edit.get(post_id)
         delay = 0.0 if last is None else max(0.0, last + self.interval - time.monotonic())
         self._scheduled[post_id] = asyncio.get_running_loop().create_task(
