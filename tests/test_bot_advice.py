@@ -9,6 +9,8 @@ import random
 import discord
 import pytest
 from discord import app_commands
+from simcord.backend.models import Overwrite
+from simcord.enums import OverwriteType
 from sqlmodel import select
 
 from bot.bot import StackupBot
@@ -121,6 +123,26 @@ async def test_setup_is_for_server_managers_and_saves_the_forum(simcord_env, wor
     assert (saved.advice_forum_id, saved.idle_days) == (world["forum"].id, 10)
     forum = simcord_env.bot.get_channel(world["forum"].id)
     assert [tag.name for tag in forum.available_tags] == ["Solved"]
+
+
+async def test_setup_says_what_stackup_lacks_in_the_forum(simcord_env, world, sessions):
+    denied = discord.Permissions(manage_threads=True, manage_channels=True)
+    simcord_env.backend.edit_channel(
+        world["forum"].id,
+        {},
+        overwrites=[
+            Overwrite(simcord_env.bot.user.id, OverwriteType.MEMBER, allow=0, deny=denied.value)
+        ],
+    )
+    await simcord_env.settle()
+    result = await world["admin"].slash(
+        world["channel"], "stackup setup", advice_forum=world["forum"]
+    )
+    notes = {f.name: f.value for f in result.response.embeds[0].fields}["Permissions"]
+    assert "Missing **Manage Threads**" in notes and "lock and archive" in notes
+    assert "Manage Channels" in notes and "No **Solved** tag" in notes
+    (saved,) = await rows(sessions, select(GuildSettings))
+    assert saved.advice_forum_id == world["forum"].id  # saved all the same
 
 
 # ---------------------------------------------------------------- asking
