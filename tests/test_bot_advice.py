@@ -199,6 +199,26 @@ async def test_a_full_forum_gets_no_new_tags_but_existing_ones_apply(simcord_env
     assert [tags[t] for t in stored.applied_tags] == ["Django"]
 
 
+async def test_a_forum_stackup_may_not_post_in_is_explained_privately(simcord_env, world, sessions):
+    await set_forum(world)
+    denied = discord.Permissions(send_messages=True, send_messages_in_threads=True)
+    simcord_env.backend.edit_channel(
+        world["forum"].id,
+        {},
+        overwrites=[
+            Overwrite(simcord_env.bot.user.id, OverwriteType.MEMBER, allow=0, deny=denied.value)
+        ],
+    )
+    await simcord_env.settle()
+    result = await world["ada"].slash(
+        world["channel"], "advice ask", question="Which?", tools="Flask, Django"
+    )
+    assert result.ephemeral
+    assert "Stackup may not open posts in" in final(result).content
+    assert isinstance(last_error(simcord_env), InvalidInput)
+    assert await rows(sessions, select(AdvicePost)) == []
+
+
 async def test_ask_without_a_question_opens_a_form(simcord_env, world, sessions):
     await set_forum(world)
     shown = await world["ben"].slash(world["channel"], "advice ask", tools="Koa")
