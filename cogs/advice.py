@@ -697,10 +697,22 @@ class Advice(commands.Cog):
         if post_id is not None:
             log.info("advice post %d closed: its thread was deleted", post_id)
 
+    def _in_a_thread(self, channel_id: int) -> bool:
+        """Recommendations live in threads; deletions elsewhere need no query. An uncached
+        channel is checked all the same."""
+        channel = self.bot.get_channel(channel_id)
+        return channel is None or isinstance(channel, discord.Thread)
+
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
-        if payload.guild_id is not None:
+        if payload.guild_id is not None and self._in_a_thread(payload.channel_id):
             await self._recommendation_gone(payload.message_id)
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        if payload.guild_id is not None and self._in_a_thread(payload.channel_id):
+            for message_id in sorted(payload.message_ids):
+                await self._recommendation_gone(message_id)
 
     @commands.Cog.listener()
     async def on_stackup_vote_message_gone(self, message_id: int) -> None:
