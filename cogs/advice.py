@@ -52,7 +52,6 @@ from bot.services.catalog import resolve_names, resolve_or_raise
 from bot.voting import DOWN, UP
 from cogs._forum import POST_TAG_LIMIT, ensure_solved_tag, tags_for
 from cogs.compare import ChartFile
-from db.models import VoteTarget
 from db.reaction_votes import BatchResult
 
 log = logging.getLogger(__name__)
@@ -685,10 +684,7 @@ class Advice(commands.Cog):
 
     @commands.Cog.listener()
     async def on_stackup_votes_applied(self, result: BatchResult) -> None:
-        changed = result.changed_targets.get(VoteTarget.RECOMMENDATION)
-        if not changed:
-            return
-        for post_id in await self.bot.advice.posts_of_recommendations(sorted(changed)):
+        for post_id in sorted(result.changed_posts):
             self.rankings.touch(post_id)
 
     @commands.Cog.listener()

@@ -70,6 +70,8 @@ class BatchResult:
     applied: int = 0
     ignored: int = 0
     changed_targets: dict[VoteTarget, set[int]] = field(default_factory=lambda: defaultdict(set))
+    # Advice posts whose recommendations' votes changed (their rankings need showing again).
+    changed_posts: set[int] = field(default_factory=set)
     stale_reactions: list[StaleReaction] = field(default_factory=list)
 
 
@@ -387,7 +389,7 @@ async def _apply_kind(
     if kind is VoteTarget.PRO_CON:
         await _move_pro_con_tallies(session, appeared)
     if kind is VoteTarget.RECOMMENDATION:
-        await session.exec(
+        posts = await session.exec(
             update(AdvicePost)
             .where(
                 AdvicePost.id.in_(  # type: ignore[union-attr]
@@ -397,7 +399,9 @@ async def _apply_kind(
                 )
             )
             .values(last_activity_at=now)
+            .returning(AdvicePost.id)
         )
+        result.changed_posts.update(posts.scalars().all())
 
 
 async def _move_counters(

@@ -295,15 +295,6 @@ class AdviceService:
             post = await session.get(AdvicePost, post_id)
             return None if post is None else await _summary(session, post)
 
-    async def posts_of_recommendations(self, recommendation_ids: Sequence[int]) -> list[int]:
-        async with self._sessions() as session:
-            rows = await session.exec(
-                select(Recommendation.post_id)
-                .where(Recommendation.id.in_(sorted(set(recommendation_ids))))  # type: ignore[union-attr]
-                .distinct()
-            )
-            return sorted(rows.all())
-
     # -- recommendations -----------------------------------------------------------------
 
     async def recommend(
