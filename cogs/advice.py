@@ -8,7 +8,6 @@ message's live ranking is edited at most once every `ranking_edit_seconds` per p
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import re
 import time
@@ -46,27 +45,22 @@ from bot.render.advice import (
     verdict_chart_spec,
     verdict_embed,
 )
-from bot.render.compare import CHART_FILENAME, clip
+from bot.render.compare import clip
 from bot.services.advice import NewPost
 from bot.services.catalog import resolve_names, resolve_or_raise
 from bot.voting import DOWN, UP
+from cogs._common import NO_PINGS, bot_of, chart_file
 from cogs._forum import POST_TAG_LIMIT, ensure_solved_tag, tags_for
-from cogs.compare import ChartFile
 from db.reaction_votes import BatchResult
 
 log = logging.getLogger(__name__)
 
-NO_PINGS = discord.AllowedMentions.none()
 ARCHIVE_AFTER_MINUTES = 10080  # a week, the longest Discord offers
 STATUS_CHOICES = [
     app_commands.Choice(name="open", value=OPEN),
     app_commands.Choice(name="closed", value=CLOSED),
     app_commands.Choice(name="all", value="all"),
 ]
-
-
-def _bot(interaction: discord.Interaction) -> StackupBot:
-    return interaction.client  # type: ignore[return-value]
 
 
 def _names(refs: Sequence[ToolRef]) -> str:
@@ -184,7 +178,7 @@ class RetryAsk(discord.ui.DynamicItem[discord.ui.Button], template=r"stackup:adv
         return cls()
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        cog = _bot(interaction).get_cog("Advice")
+        cog = bot_of(interaction).get_cog("Advice")
         if not isinstance(cog, Advice):
             await send_ephemeral(interaction, "Advice posts are not available right now.")
             return
@@ -242,7 +236,7 @@ async def _send_list(
     *,
     edit: bool = False,
 ) -> None:
-    bot = _bot(interaction)
+    bot = bot_of(interaction)
     if interaction.guild_id is None:
         raise InvalidInput("Advice posts live in servers.")
     found = await bot.advice.list_posts(
@@ -597,14 +591,10 @@ class Advice(commands.Cog):
             await send_ephemeral(interaction, problem)
 
     async def _post_verdict(self, interaction: discord.Interaction, summary: AdviceSummary) -> None:
-        chart = None
         spec = verdict_chart_spec(summary)
+        chart = None
         if spec is not None:
-            png = await self.bot.charts.render(spec)
-            if png is not None:
-                chart = ChartFile(
-                    io.BytesIO(png), filename=CHART_FILENAME, description="Votes per recommendation"
-                )
+            chart = await chart_file(self.bot, spec, "Votes per recommendation")
         kwargs = {"file": chart} if chart is not None else {}
         await interaction.followup.send(
             embed=verdict_embed(summary, chart=chart is not None),

@@ -7,7 +7,6 @@ kept in memory.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -17,11 +16,10 @@ from discord.ext import commands
 
 from bot.autocomplete import tool_choices
 from bot.bot import StackupBot, report_error
-from bot.comparison import ToolAlternatives, ToolCard, ToolRef
+from bot.comparison import ToolAlternatives, ToolRef
 from bot.errors import InvalidInput
 from bot.render.advice import advice_figures_line, tool_advice_line
 from bot.render.compare import (
-    CHART_FILENAME,
     alternatives_embeds,
     chart_spec,
     clip,
@@ -31,11 +29,12 @@ from bot.render.compare import (
 )
 from bot.services.catalog import ResolvedNames, UnresolvedName, resolve_names
 from bot.services.compare import MAX_COMPARED
+from cogs._common import NO_PINGS, bot_of, chart_file
 
-NO_PINGS = discord.AllowedMentions.none()
 CONTENT = 2000
 IDS = r"(?P<ids>\d{1,19}(?:,\d{1,19}){0,4})"
 ADVICE_COG = "Advice"
+PROS_CONS_CHART = "Chart of pros and cons votes"
 
 
 def _ids(text: str) -> list[int]:
@@ -46,35 +45,12 @@ def _joined(ids: Sequence[int]) -> str:
     return ",".join(str(tool_id) for tool_id in ids)
 
 
-def _bot(interaction: discord.Interaction) -> StackupBot:
-    return interaction.client  # type: ignore[return-value]
-
-
 def _names(refs: Sequence[ToolRef]) -> str:
     names = [f"**{ref.name}**" for ref in refs]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 # ---------------------------------------------------------------- answers
-
-
-class ChartFile(discord.File):
-    """Discord's spec types an upload's attachment id as a snowflake string; discord.py sends
-    the index as a number, which the spec (if not Discord) refuses. Send what the spec says."""
-
-    def to_dict(self, index: int) -> dict[str, object]:
-        payload = super().to_dict(index)
-        payload["id"] = str(index)
-        return payload
-
-
-async def _chart_file(bot: StackupBot, tools: Sequence[ToolCard]) -> discord.File | None:
-    png = await bot.charts.render(chart_spec(tools))
-    if png is None:
-        return None
-    return ChartFile(
-        io.BytesIO(png), filename=CHART_FILENAME, description="Chart of pros and cons votes"
-    )
 
 
 async def send_comparison(
@@ -84,7 +60,7 @@ async def send_comparison(
 
     Ids from a button may name tools removed since: unless they were `resolved` from the
     catalog index just now, they are checked first, so that the answer can still be private."""
-    bot = _bot(interaction)
+    bot = bot_of(interaction)
     if not resolved:
         await bot.compare.tool_refs(tool_ids)
     await interaction.response.defer(thinking=True)
@@ -95,7 +71,7 @@ async def send_comparison(
             guild_id=interaction.guild_id, tools=[tool.ref for tool in comparison.tools]
         )
         advice = advice_figures_line(figures)
-    chart = await _chart_file(bot, comparison.tools)
+    chart = await chart_file(bot, chart_spec(comparison.tools), PROS_CONS_CHART)
     embeds = comparison_embeds(
         comparison, guild=interaction.guild_id is not None, chart=chart is not None, advice=advice
     )
@@ -117,7 +93,7 @@ async def send_comparison(
 async def send_tool_card(
     interaction: discord.Interaction, tool_id: int, *, resolved: bool = False
 ) -> None:
-    bot = _bot(interaction)
+    bot = bot_of(interaction)
     if not resolved:
         await bot.compare.tool_refs([tool_id])
     await interaction.response.defer(thinking=True)
@@ -126,7 +102,7 @@ async def send_tool_card(
     if interaction.guild_id is not None:
         figures = await bot.advice.figures(guild_id=interaction.guild_id, tools=[card.ref])
         advice = tool_advice_line(figures.tools[0], figures.decisions)
-    chart = await _chart_file(bot, [card])
+    chart = await chart_file(bot, chart_spec([card]), PROS_CONS_CHART)
     embeds = tool_embeds(
         card, guild=interaction.guild_id is not None, chart=chart is not None, advice=advice
     )
@@ -136,7 +112,7 @@ async def send_tool_card(
 async def send_alternatives(
     interaction: discord.Interaction, tool_ids: Sequence[int], *, ephemeral: bool
 ) -> None:
-    bot = _bot(interaction)
+    bot = bot_of(interaction)
     found = await bot.compare.alternatives(tool_ids)
     view = discord.ui.View(timeout=None)
     if len(found) == 1 and found[0].alternatives:
@@ -224,7 +200,7 @@ class ToolAction(
 async def _show_reasons(
     interaction: discord.Interaction, tool_ids: Sequence[int], page: int = 0, *, edit: bool = False
 ) -> None:
-    found = await _bot(interaction).compare.reasons(tool_ids)
+    found = await bot_of(interaction).compare.reasons(tool_ids)
     pages = reasons_pages(found)
     page = min(max(page, 0), len(pages) - 1)
     view = discord.ui.View(timeout=None)
@@ -251,7 +227,7 @@ async def _show_alternatives(interaction: discord.Interaction, tool_ids: Sequenc
 
 
 async def _ask_for_advice(interaction: discord.Interaction, tool_ids: Sequence[int]) -> None:
-    bot = _bot(interaction)
+    bot = bot_of(interaction)
     advice = bot.get_cog(ADVICE_COG)
     refs = await bot.compare.tool_refs(tool_ids)
     if advice is None or not hasattr(advice, "ask_about"):
@@ -263,7 +239,7 @@ async def _ask_for_advice(interaction: discord.Interaction, tool_ids: Sequence[i
 
 
 async def _offer_follow(interaction: discord.Interaction, tool_ids: Sequence[int]) -> None:
-    bot = _bot(interaction)
+    bot = bot_of(interaction)
     if interaction.guild_id is None:
         raise InvalidInput("Following works in a server, not in direct messages.")
     refs = await bot.compare.tool_refs(tool_ids)
@@ -326,7 +302,7 @@ class FollowSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"stackup
         await _guarded(interaction, self._apply(interaction))
 
     async def _apply(self, interaction: discord.Interaction) -> None:
-        bot = _bot(interaction)
+        bot = bot_of(interaction)
         if interaction.guild_id is None:
             raise InvalidInput("Following works in a server, not in direct messages.")
         refs = await bot.compare.tool_refs(self.tool_ids)
