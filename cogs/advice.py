@@ -63,6 +63,14 @@ STATUS_CHOICES = [
 ]
 
 
+def _keep_recent(kept: OrderedDict, key: object, value: object, limit: int) -> None:
+    """Keep at most `limit` entries, the most recently kept."""
+    kept[key] = value
+    kept.move_to_end(key)
+    while len(kept) > limit:
+        kept.popitem(last=False)
+
+
 def _names(refs: Sequence[ToolRef]) -> str:
     return ", ".join(ref.name for ref in refs)
 
@@ -73,6 +81,7 @@ def _names(refs: Sequence[ToolRef]) -> str:
 DRAFTS_KEPT = 500
 RECOMMENDED_CACHE_SECONDS = 10.0
 LAST_EDITS_KEPT = 10_000
+NAMES_KEPT = 5_000
 
 
 class AskModal(discord.ui.Modal, title="Ask for advice"):
@@ -320,14 +329,13 @@ class Advice(commands.Cog):
         self.rankings = RankingRefresher(self, bot.settings.ranking_edit_seconds)
         # What members wrote in a form that was refused, for "Edit and try again".
         self.drafts: OrderedDict[int, Draft] = OrderedDict()
+        # Askers' display names, by (guild, member), for the starter embeds.
+        self._names: OrderedDict[tuple[int, int], str] = OrderedDict()
         # Per thread: when read, and the recommended tools offered to `/advice close`.
         self._recommended: dict[int, tuple[float, dict[str, str]]] = {}
 
     def keep_draft(self, member_id: int, draft: Draft) -> None:
-        self.drafts[member_id] = draft
-        self.drafts.move_to_end(member_id)
-        while len(self.drafts) > DRAFTS_KEPT:
-            self.drafts.popitem(last=False)
+        _keep_recent(self.drafts, member_id, draft, DRAFTS_KEPT)
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(AdviceListPage, RetryAsk)
@@ -432,6 +440,7 @@ class Advice(commands.Cog):
             recommendations=(),
             created_at=discord.utils.utcnow(),
         )
+        self._remember_name(guild.id, interaction.user.id, interaction.user.display_name)
         embed = starter_embed(draft, interaction.user.display_name)
         try:
             if forum is not None:
@@ -726,7 +735,15 @@ class Advice(commands.Cog):
         except discord.HTTPException:
             log.info("could not edit the starter of advice post %d", post_id, exc_info=True)
 
+    def _remember_name(self, guild_id: int, member_id: int, name: str) -> None:
+        _keep_recent(self._names, (guild_id, member_id), name, NAMES_KEPT)
+
     async def _display_name(self, guild_id: int, member_id: int) -> str:
+        """The asker's name for the starter embed: without the members intent the member is
+        rarely cached, so a fetched name is kept rather than fetched on every ranking edit."""
+        known = self._names.get((guild_id, member_id))
+        if known is not None:
+            return known
         guild = self.bot.get_guild(guild_id)
         if guild is None:
             return "A member"
@@ -736,6 +753,7 @@ class Advice(commands.Cog):
                 member = await guild.fetch_member(member_id)
             except discord.HTTPException:
                 return "A member"
+        self._remember_name(guild_id, member_id, member.display_name)
         return member.display_name
 
 
