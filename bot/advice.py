@@ -168,43 +168,40 @@ def normalised(text: str) -> str:
     return " ".join(text.split())
 
 
+def _checked(text: str, limit: int, what: str, *, empty: str | None, more: str = "") -> str:
+    """`text` if it fits: not empty (unless `empty` is None) and at most `limit` characters."""
+    if not text and empty is not None:
+        raise InvalidInput(empty)
+    if len(text) > limit:
+        raise InvalidInput(f"Keep the {what} to {limit} characters (it has {len(text)}){more}.")
+    return text
+
+
 def check_title(title: str) -> str:
-    title = normalised(title)
-    if not title:
-        raise InvalidInput("An advice post needs a title.")
-    if len(title) > TITLE_LIMIT:
-        raise InvalidInput(f"Keep the title to {TITLE_LIMIT} characters (it has {len(title)}).")
-    return title
+    return _checked(normalised(title), TITLE_LIMIT, "title", empty="An advice post needs a title.")
 
 
 def check_question(question: str) -> str:
-    question = question.strip()
-    if not question:
-        raise InvalidInput("Ask a question: what do you need to decide, and what matters to you?")
-    if len(question) > QUESTION_LIMIT:
-        raise InvalidInput(
-            f"Keep the question to {QUESTION_LIMIT} characters (it has {len(question)});"
-            " put the rest in the post once it is open."
-        )
-    return question
+    return _checked(
+        question.strip(),
+        QUESTION_LIMIT,
+        "question",
+        empty="Ask a question: what do you need to decide, and what matters to you?",
+        more="; put the rest in the post once it is open",
+    )
 
 
 def check_context(context: str) -> str:
-    context = context.strip()
-    if len(context) > CONTEXT_LIMIT:
-        raise InvalidInput(
-            f"Keep the context to {CONTEXT_LIMIT} characters (it has {len(context)})."
-        )
-    return context
+    return _checked(context.strip(), CONTEXT_LIMIT, "context", empty=None)
 
 
 def check_reason(reason: str) -> str:
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput("Say why you recommend it: that is what the asker needs.")
-    if len(reason) > REASON_LIMIT:
-        raise InvalidInput(f"Keep the reason to {REASON_LIMIT} characters (it has {len(reason)}).")
-    return reason
+    return _checked(
+        reason.strip(),
+        REASON_LIMIT,
+        "reason",
+        empty="Say why you recommend it: that is what the asker needs.",
+    )
 
 
 def title_from(question: str) -> str:
