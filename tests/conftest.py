@@ -19,6 +19,7 @@ from db import migrate
 from db.catalog_format import SHIPPED_CATALOG_DIR, load_catalog
 from db.catalog_import import import_catalog
 from db.engine import SessionFactory, create_engine, create_session_factory
+from db.models import Category, Tool
 from tests.discord_contract import problems_in
 from tests.postgres import fresh_postgres_url
 
@@ -45,6 +46,20 @@ def write_bottle_catalog(path: Path, *extra_lines: str) -> Path:
         + "".join(f"    {line}\n" for line in extra_lines)
     )
     return path
+
+
+async def add_tools(session, *slugs: str) -> list[Tool]:
+    """Tools in one category, for tests on an empty database."""
+    category = Category(name="Microframeworks", path="Microframeworks")
+    session.add(category)
+    await session.flush()
+    tools = [
+        Tool(slug=slug, name=slug.title(), description="d", category_id=category.id)
+        for slug in slugs
+    ]
+    session.add_all(tools)
+    await session.flush()
+    return tools
 
 
 def sqlite_url(path: Path) -> str:

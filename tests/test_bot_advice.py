@@ -69,6 +69,15 @@ async def tool_id(sessions, slug: str) -> int:
     return found
 
 
+async def deny_the_bot(env, channel, denied: discord.Permissions) -> None:
+    env.backend.edit_channel(
+        channel.id,
+        {},
+        overwrites=[Overwrite(env.bot.user.id, OverwriteType.MEMBER, allow=0, deny=denied.value)],
+    )
+    await env.settle()
+
+
 async def set_forum(world) -> None:
     result = await world["admin"].slash(
         world["channel"], "stackup setup", advice_forum=world["forum"]
@@ -126,15 +135,9 @@ async def test_setup_is_for_server_managers_and_saves_the_forum(simcord_env, wor
 
 
 async def test_setup_says_what_stackup_lacks_in_the_forum(simcord_env, world, sessions):
-    denied = discord.Permissions(manage_threads=True, manage_channels=True)
-    simcord_env.backend.edit_channel(
-        world["forum"].id,
-        {},
-        overwrites=[
-            Overwrite(simcord_env.bot.user.id, OverwriteType.MEMBER, allow=0, deny=denied.value)
-        ],
+    await deny_the_bot(
+        simcord_env, world["forum"], discord.Permissions(manage_threads=True, manage_channels=True)
     )
-    await simcord_env.settle()
     result = await world["admin"].slash(
         world["channel"], "stackup setup", advice_forum=world["forum"]
     )
@@ -201,15 +204,11 @@ async def test_a_full_forum_gets_no_new_tags_but_existing_ones_apply(simcord_env
 
 async def test_a_forum_stackup_may_not_post_in_is_explained_privately(simcord_env, world, sessions):
     await set_forum(world)
-    denied = discord.Permissions(send_messages=True, send_messages_in_threads=True)
-    simcord_env.backend.edit_channel(
-        world["forum"].id,
-        {},
-        overwrites=[
-            Overwrite(simcord_env.bot.user.id, OverwriteType.MEMBER, allow=0, deny=denied.value)
-        ],
+    await deny_the_bot(
+        simcord_env,
+        world["forum"],
+        discord.Permissions(send_messages=True, send_messages_in_threads=True),
     )
-    await simcord_env.settle()
     result = await world["ada"].slash(
         world["channel"], "advice ask", question="Which?", tools="Flask, Django"
     )

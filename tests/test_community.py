@@ -12,10 +12,10 @@ from sqlmodel import select
 from bot.services.compare import CompareService
 from db import community, migrate
 from db.engine import create_engine, create_session_factory
-from db.models import Category, Comparison, ComparisonTool, Follow, StackEntry, Tool, ToolTally
+from db.models import Comparison, ComparisonTool, Follow, StackEntry, ToolTally
 from db.tool_queries import record_comparison, related_comparisons
 from db.types import utcnow
-from tests.conftest import sqlite_url
+from tests.conftest import add_tools, sqlite_url
 
 GUILD, OTHER_GUILD = 1_100_000_000_000_000_001, 1_100_000_000_000_000_002
 
@@ -23,15 +23,7 @@ GUILD, OTHER_GUILD = 1_100_000_000_000_000_001, 1_100_000_000_000_000_002
 @pytest.fixture
 async def tools(db) -> list[int]:
     async with db() as session, session.begin():
-        category = Category(name="Microframeworks", path="Microframeworks")
-        session.add(category)
-        await session.flush()
-        rows = [
-            Tool(slug=slug, name=slug.title(), description="d", category_id=category.id)
-            for slug in ("flask", "django", "koa", "express")
-        ]
-        session.add_all(rows)
-        await session.flush()
+        rows = await add_tools(session, "flask", "django", "koa", "express")
         return [row.id for row in rows]
 
 

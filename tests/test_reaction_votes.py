@@ -17,16 +17,15 @@ from bot.voting import DOWN, NUMBERED, UP, Option, ReactionEvent, Recount
 from cogs.votes import Votes
 from db.models import (
     AdvicePost,
-    Category,
     ProCon,
     Recommendation,
-    Tool,
     ToolTally,
     Vote,
     VoteTarget,
 )
 from db.reaction_votes import apply_vote_batch, register_vote_message
 from db.types import utcnow
+from tests.conftest import add_tools
 
 GUILD = 1_100_000_000_000_000_001
 CHANNEL = 1_100_000_000_000_000_002
@@ -38,12 +37,7 @@ async def world(db):
     """Two recommendations (one vote message each) and a pros message with three numbered
     options."""
     async with db() as session, session.begin():
-        category = Category(name="Microframeworks", path="Microframeworks")
-        session.add(category)
-        await session.flush()
-        tool = Tool(slug="flask", name="Flask", description="d", category_id=category.id)
-        session.add(tool)
-        await session.flush()
+        (tool,) = await add_tools(session, "flask")
         post = AdvicePost(guild_id=GUILD, channel_id=CHANNEL, asker_id=1, title="t", question="q")
         session.add(post)
         await session.flush()
@@ -139,6 +133,12 @@ async def stored_votes(db) -> dict[tuple[str, int, int], int]:
     return {(kinds[k], t, m): v for k, t, m, v in rows}
 
 
+async def write(db, *items):
+    """One batch, in a transaction of its own."""
+    async with db() as session, session.begin():
+        return await apply_vote_batch(session, list(items), now=utcnow())
+
+
 def random_events(world, rng: random.Random, count: int) -> list[ReactionEvent]:
     members = [*range(1, 30), *world["recommenders"].values()]
     messages = [*world["recommendations"], 6000, 7777]  # 7777 is no vote message
@@ -161,8 +161,7 @@ async def test_random_bursts_in_random_batches_equal_the_model(world):
         size = rng.choice([1, 2, 7, 50, 400, 900])
         batch = events[position : position + size]
         position += size
-        async with db() as session, session.begin():
-            await apply_vote_batch(session, batch, now=utcnow())
+        await write(db, *batch)
         for event in batch:
             model.apply(event)
     assert await stored_votes(db) == model.votes
@@ -176,20 +175,14 @@ async def test_a_recount_sets_votes_to_what_the_reactions_show(world):
     db = world["db"]
     message = 5000
     recommendation = world["recommendations"][message]
-    async with db() as session, session.begin():
-        await apply_vote_batch(
-            session,
-            [ReactionEvent(message, 1, UP, True), ReactionEvent(message, 2, DOWN, True)],
-            now=utcnow(),
-        )
+    await write(db, ReactionEvent(message, 1, UP, True), ReactionEvent(message, 2, DOWN, True))
     # Meanwhile (bot offline): 1 took the reaction away, 3 and the recommender reacted, 4 shows
     # both emojis without a vote held, 2 shows both and keeps the vote held.
     reactors = {
         UP: frozenset({3, 4, 2, world["recommenders"][message]}),
         DOWN: frozenset({2, 4}),
     }
-    async with db() as session, session.begin():
-        result = await apply_vote_batch(session, [Recount(message, reactors)], now=utcnow())
+    result = await write(db, Recount(message, reactors))
     assert result.changed_targets[VoteTarget.RECOMMENDATION] == {recommendation}
     assert await stored_votes(db) == {("r", recommendation, 2): -1, ("r", recommendation, 3): 1}
     assert await stored_counts(db) == {("r", recommendation): (1, 1)}
@@ -199,36 +192,26 @@ async def test_events_after_a_recount_in_one_batch_apply_after_it(world):
     db = world["db"]
     message = 5001
     recommendation = world["recommendations"][message]
-    async with db() as session, session.begin():
-        await apply_vote_batch(
-            session,
-            [
-                ReactionEvent(message, 1, UP, True),
-                Recount(message, {UP: frozenset(), DOWN: frozenset({5})}),
-                ReactionEvent(message, 5, UP, True),
-            ],
-            now=utcnow(),
-        )
+    await write(
+        db,
+        ReactionEvent(message, 1, UP, True),
+        Recount(message, {UP: frozenset(), DOWN: frozenset({5})}),
+        ReactionEvent(message, 5, UP, True),
+    )
     assert await stored_votes(db) == {("r", recommendation, 5): 1}
 
 
 async def test_switching_names_the_reaction_left_behind(world):
     db = world["db"]
     message = 5000
-    async with db() as session, session.begin():
-        result = await apply_vote_batch(
-            session,
-            [ReactionEvent(message, 1, UP, True), ReactionEvent(message, 1, DOWN, True)],
-            now=utcnow(),
-        )
+    result = await write(
+        db, ReactionEvent(message, 1, UP, True), ReactionEvent(message, 1, DOWN, True)
+    )
     assert [(s.message_id, s.emoji, s.member_id) for s in result.stale_reactions] == [
         (message, UP, 1)
     ]
-    async with db() as session, session.begin():
-        # The bot removes the 👍: the event it causes changes nothing.
-        result = await apply_vote_batch(
-            session, [ReactionEvent(message, 1, UP, False)], now=utcnow()
-        )
+    # The bot removes the 👍: the event it causes changes nothing.
+    result = await write(db, ReactionEvent(message, 1, UP, False))
     assert not result.changed_targets
     assert await stored_counts(db) == {("r", world["recommendations"][message]): (0, 1)}
 
@@ -257,11 +240,7 @@ async def test_concurrent_writers_for_one_member_leave_one_row(world):
     message = 5000
     recommendation = world["recommendations"][message]
 
-    async def write() -> None:
-        async with db() as session, session.begin():
-            await apply_vote_batch(session, [ReactionEvent(message, 42, UP, True)], now=utcnow())
-
-    await asyncio.gather(*(write() for _ in range(8)))
+    await asyncio.gather(*(write(db, ReactionEvent(message, 42, UP, True)) for _ in range(8)))
     assert await stored_votes(db) == {("r", recommendation, 42): 1}
     assert await stored_counts(db) == {("r", recommendation): (1, 0)}
 

@@ -12,9 +12,9 @@ from db import migrate
 from db.catalog_format import SHIPPED_CATALOG_DIR, load_catalog
 from db.catalog_import import catalog_stats, import_catalog
 from db.engine import create_engine, create_session_factory
-from db.models import Category, ProCon, Tool, ToolTally, Vote, VoteTarget
+from db.models import ProCon, ToolTally, Vote, VoteTarget
 from db.votes import UnknownVoteTarget, VoteChange, cast_vote, withdraw_vote
-from tests.conftest import sqlite_url
+from tests.conftest import add_tools, sqlite_url
 from tests.postgres import fresh_postgres_url
 
 GUILD = 1_100_000_000_000_000_001
@@ -23,12 +23,7 @@ GUILD = 1_100_000_000_000_000_001
 @pytest.fixture
 async def reasons(db) -> list[int]:
     async with db() as session, session.begin():
-        category = Category(name="Microframeworks", path="Microframeworks")
-        session.add(category)
-        await session.flush()
-        tool = Tool(slug="flask", name="Flask", description="d", category_id=category.id)
-        session.add(tool)
-        await session.flush()
+        (tool,) = await add_tools(session, "flask")
         rows = [ProCon(tool_id=tool.id, kind="pro", text=f"Reason {n}") for n in range(3)]
         session.add_all(rows)
         await session.flush()
