@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot.bot import StackupBot
 from bot.voting import VOTING_EMOJIS, ReactionEvent, Recount
 from db.models import VoteTarget
-from db.reaction_votes import BatchResult
+from db.reaction_votes import BatchResult, VoteMessageInfo
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +71,9 @@ class Votes(commands.Cog):
 
     @commands.Cog.listener()
     async def on_stackup_votes_failed(self, message_ids: set[int]) -> None:
-        for message_id in sorted(message_ids):
-            info = await self.bot.votes.vote_message(message_id)
-            if info is not None:
-                await self.recount(info.channel_id, message_id)
+        found = await self.bot.votes.vote_messages(message_ids)
+        for message_id, info in sorted(found.items()):
+            await self.recount(info.channel_id, message_id, info)
 
     @commands.Cog.listener()
     async def on_shard_ready(self, shard_id: int) -> None:
@@ -83,7 +82,11 @@ class Votes(commands.Cog):
         messages = await self.bot.votes.open_messages(shard_ids=[shard_id], shard_count=shard_count)
         if messages:
             log.info("shard %d: recounting %d vote messages", shard_id, len(messages))
-        await asyncio.gather(*(self.recount(channel, message) for channel, message in messages))
+        # Read in one query, not one per message as they are recounted.
+        found = await self.bot.votes.vote_messages(message for _, message in messages)
+        await asyncio.gather(
+            *(self.recount(channel, message, found.get(message)) for channel, message in messages)
+        )
 
     # -- results out ------------------------------------------------------------------
 
@@ -119,9 +122,13 @@ class Votes(commands.Cog):
 
     # -- recounts ---------------------------------------------------------------------
 
-    async def recount(self, channel_id: int, message_id: int) -> bool:
-        """Bring the message's votes in line with its reactions; False if it could not be read."""
-        info = await self.bot.votes.vote_message(message_id)
+    async def recount(
+        self, channel_id: int, message_id: int, info: VoteMessageInfo | None = None
+    ) -> bool:
+        """Bring the message's votes in line with its reactions; False if it could not be read.
+        `info`: the vote message, when the caller has read it already."""
+        if info is None:
+            info = await self.bot.votes.vote_message(message_id)
         if info is None or not info.is_open:
             return False
         async with self._recounts:

@@ -167,8 +167,11 @@ class VoteService:
             return await current_votes(session, kind, set(pairs))
 
     async def vote_message(self, message_id: int) -> VoteMessageInfo | None:
+        return (await self.vote_messages([message_id])).get(message_id)
+
+    async def vote_messages(self, message_ids: Iterable[int]) -> dict[int, VoteMessageInfo]:
         async with self._sessions() as session:
-            return (await load_vote_messages(session, [message_id])).get(message_id)
+            return await load_vote_messages(session, message_ids)
 
     async def open_messages(
         self, *, shard_ids: Sequence[int] | None, shard_count: int
