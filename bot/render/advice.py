@@ -7,7 +7,7 @@ the asker's question is kept whole and the context and ranking shrink around it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -33,11 +33,14 @@ from bot.render.compare import (
     BUDGET,
     CHART_FILENAME,
     DESCRIPTION,
+    EMBED_FIELDS,
     FIELD_NAME,
     FIELD_VALUE,
     FOOTER,
     TITLE,
     clip,
+    field_chunks,
+    fit,
     one_line,
     total_length,
 )
@@ -45,7 +48,6 @@ from bot.render.compare import (
 OPEN_COLOUR = discord.Colour.blurple()
 CLOSED_COLOUR = discord.Colour.green()
 AUTHOR_NAME = 256
-EMBED_FIELDS = 25
 STARTER_RANKING = 10
 CHART_RECOMMENDATIONS = 10
 TOOL_NAME = 100
@@ -58,17 +60,8 @@ CLOSED_FOOTER = "Closed"
 RECOMMENDATION_FOOTER = "👍 or 👎 to vote · one vote per member · not on your own recommendation"
 
 
-def _size(embed: discord.Embed) -> int:
-    """The embed's length as Discord may count it: in UTF-16 units, where each 👍 is two.
-    Counting them twice costs a line of ranking at most, and a rejected edit costs the post."""
-    texts = [embed.title, embed.description, embed.footer.text, embed.author.name]
-    texts += [text for field in embed.fields for text in (field.name, field.value)]
-    astral = sum(1 for text in texts if text for char in text if ord(char) > 0xFFFF)
-    return total_length([embed]) + astral
-
-
 def _fits(embed: discord.Embed) -> bool:
-    return _size(embed) <= BUDGET and len(embed.fields) <= EMBED_FIELDS
+    return total_length([embed]) <= BUDGET and len(embed.fields) <= EMBED_FIELDS
 
 
 def _signed(number: int) -> str:
@@ -150,15 +143,12 @@ _STARTER_LEVELS = (
 
 def starter_embed(post: AdviceSummary, asker_name: str) -> discord.Embed:
     """The post's first message, edited as votes come in."""
-    return _fitted(lambda detail: _starter(post, asker_name, detail), _STARTER_LEVELS)
-
-
-def _fitted(build: Callable[[_Detail], discord.Embed], levels: Sequence[_Detail]) -> discord.Embed:
-    for detail in levels:
-        embed = build(detail)
-        if _fits(embed):
-            return embed
-    return _squeeze(embed)
+    (embed,) = fit(
+        lambda detail: [_starter(post, asker_name, detail)],
+        _STARTER_LEVELS,
+        last_resort=lambda embeds: [_squeeze(embeds[0])],
+    )
+    return embed
 
 
 def _squeeze(embed: discord.Embed) -> discord.Embed:
@@ -166,7 +156,7 @@ def _squeeze(embed: discord.Embed) -> discord.Embed:
     question, starting with the context."""
     for name in ("Context", "Recommendations", "Verdict"):
         for index, field in enumerate(embed.fields):
-            excess = _size(embed) - BUDGET
+            excess = total_length([embed]) - BUDGET
             if excess <= 0:
                 return embed
             if field.name != name or not field.value:
@@ -313,7 +303,7 @@ def _verdict_description(post: AdviceSummary) -> str:
 
 def _add_ranking_fields(embed: discord.Embed, lines: Sequence[str]) -> None:
     """Every line if there is room; else as many as fit, then "…and N more"."""
-    room = BUDGET - _size(embed)
+    room = BUDGET - total_length([embed])
     # Lines that cannot fit even without field names need not be tried one by one.
     shown, used = 0, 0
     for line in lines:
@@ -334,18 +324,9 @@ def _add_ranking_fields(embed: discord.Embed, lines: Sequence[str]) -> None:
 
 
 def _chunks(lines: Sequence[str], shown: int) -> list[str]:
-    """The first `shown` lines, and "…and N more" for the rest, in values of ≤ 1024."""
+    """The first `shown` lines, and "…and N more" for the rest, in field values."""
     hidden = len(lines) - shown
-    items = list(lines[:shown]) + ([f"…and {hidden} more"] if hidden else [])
-    chunks: list[list[str]] = [[]]
-    used = 0
-    for item in items:
-        if chunks[-1] and used + 1 + len(item) > FIELD_VALUE:
-            chunks.append([])
-            used = 0
-        used += len(item) + (1 if len(chunks[-1]) else 0)
-        chunks[-1].append(item)
-    return ["\n".join(chunk) for chunk in chunks if chunk]
+    return field_chunks([*lines[:shown], *([f"…and {hidden} more"] if hidden else [])])
 
 
 def verdict_chart_spec(post: AdviceSummary) -> ChartSpec | None:

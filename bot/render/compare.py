@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 
@@ -39,6 +40,7 @@ TITLE = 256
 DESCRIPTION = 4096
 # Headroom under 6000 for anything Discord counts that we might not (it costs nothing).
 BUDGET = EMBED_TOTAL - 50
+EMBED_FIELDS = 25
 
 METRIC_LABELS = {
     "stacks": "Stacks",
@@ -69,11 +71,23 @@ def first_sentence(text: str) -> str:
 
 
 def total_length(embeds: Sequence[discord.Embed]) -> int:
-    return sum(len(embed) for embed in embeds)
+    """The embeds' length as Discord may count it: in UTF-16 units, where an emoji such as 👍
+    is two. Counting those twice costs a line at most; an answer refused costs the answer."""
+    return sum(len(embed) + _astral(embed) for embed in embeds)
+
+
+def _astral(embed: discord.Embed) -> int:
+    texts = [embed.title, embed.description, embed.footer.text, embed.author.name]
+    texts += [text for field in embed.fields for text in (field.name, field.value)]
+    return sum(1 for text in texts if text for char in text if ord(char) > 0xFFFF)
 
 
 def _fits(embeds: Sequence[discord.Embed]) -> bool:
-    return total_length(embeds) <= BUDGET and len(embeds) <= EMBEDS_PER_MESSAGE
+    return (
+        total_length(embeds) <= BUDGET
+        and len(embeds) <= EMBEDS_PER_MESSAGE
+        and all(len(embed.fields) <= EMBED_FIELDS for embed in embeds)
+    )
 
 
 @dataclass(frozen=True)
@@ -98,13 +112,18 @@ LEVELS = (
 )
 
 
-def fit(build: Callable[[Detail], list[discord.Embed]]) -> list[discord.Embed]:
-    """The most detailed rendering that fits one message."""
-    for detail in LEVELS:
+def fit(
+    build: Callable[[Any], list[discord.Embed]],
+    levels: Sequence[Any] = LEVELS,
+    last_resort: Callable[[list[discord.Embed]], list[discord.Embed]] | None = None,
+) -> list[discord.Embed]:
+    """The most detailed rendering that fits one message: `build` tried at each of `levels`,
+    most detailed first; if none fits, the tersest one cut by `last_resort`."""
+    for detail in levels:
         embeds = build(detail)
         if _fits(embeds):
             return embeds
-    return _force_fit(embeds)
+    return (last_resort or _force_fit)(embeds)
 
 
 def _force_fit(embeds: list[discord.Embed]) -> list[discord.Embed]:
@@ -479,7 +498,7 @@ def _reasons_embeds(entry: ToolReasons) -> list[discord.Embed]:
     fields: list[tuple[str, str]] = []
     for label, reasons in (("Pros", entry.pros), ("Cons", entry.cons)):
         lines = [reason_line(reason, 100, breakdown=True) for reason in reasons] or ["None yet."]
-        for number, chunk in enumerate(_chunks(lines)):
+        for number, chunk in enumerate(field_chunks(lines)):
             fields.append((label if number == 0 else f"{label} (continued)", chunk))
 
     def fresh(continued: bool) -> discord.Embed:
@@ -495,7 +514,7 @@ def _reasons_embeds(entry: ToolReasons) -> list[discord.Embed]:
     for name, value in fields:
         embed = embeds[-1]
         if embed.fields and (
-            len(embed) + len(name) + len(value) > BUDGET or len(embed.fields) >= 25
+            len(embed) + len(name) + len(value) > BUDGET or len(embed.fields) >= EMBED_FIELDS
         ):
             embed = fresh(continued=True)
             embeds.append(embed)
@@ -503,7 +522,7 @@ def _reasons_embeds(entry: ToolReasons) -> list[discord.Embed]:
     return embeds
 
 
-def _chunks(lines: Sequence[str]) -> list[str]:
+def field_chunks(lines: Sequence[str]) -> list[str]:
     """Whole lines grouped into field values of at most 1024 characters."""
     chunks: list[list[str]] = [[]]
     used = 0
