@@ -189,6 +189,17 @@ def _accepted(summary: AdviceSummary, tool_id: int) -> RecommendationLine:
     return found
 
 
+async def _close_votes(session: AsyncSession, post_id: int) -> None:
+    """The post's recommendations stop taking votes."""
+    messages = await session.exec(
+        select(Recommendation.message_id).where(
+            Recommendation.post_id == post_id,
+            Recommendation.message_id.is_not(None),  # type: ignore[union-attr]
+        )
+    )
+    await close_vote_messages(session, sorted(messages.all()))
+
+
 async def _post_in_thread(
     session: AsyncSession, thread_id: int, *, lock: bool = False
 ) -> AdvicePost:
@@ -406,13 +417,7 @@ class AdviceService:
             # Votes close first: this waits for a batch of votes in flight (it holds the
             # vote messages), and any later batch finds the post closed, so the ranking read
             # next is the final one.
-            messages = await session.exec(
-                select(Recommendation.message_id).where(
-                    Recommendation.post_id == post.id,
-                    Recommendation.message_id.is_not(None),  # type: ignore[union-attr]
-                )
-            )
-            await close_vote_messages(session, sorted(messages.all()))
+            await _close_votes(session, post.id or 0)
             before = await _summary(session, post)
             accepted = None
             if accepted_tool_id is not None:
@@ -450,13 +455,7 @@ class AdviceService:
             ).first()
             if post is None or post.status != OPEN:
                 return None
-            messages = await session.exec(
-                select(Recommendation.message_id).where(
-                    Recommendation.post_id == post.id,
-                    Recommendation.message_id.is_not(None),  # type: ignore[union-attr]
-                )
-            )
-            await close_vote_messages(session, sorted(messages.all()))
+            await _close_votes(session, post.id or 0)
             post.status = CLOSED
             post.closed_at = now
             return post.id
