@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.comparison import ToolRef
 from bot.errors import InvalidInput
+from bot.text import one_line
 
 TITLE_LIMIT = 100  # a thread name
 QUESTION_LIMIT = 4000  # a modal's text input holds no more
@@ -164,10 +165,6 @@ class AdviceFigures:
         return self.together_verdicts[0]
 
 
-def normalised(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _checked(text: str, limit: int, what: str, *, empty: str | None, more: str = "") -> str:
     """`text` if it fits: not empty (unless `empty` is None) and at most `limit` characters."""
     if not text and empty is not None:
@@ -178,7 +175,7 @@ def _checked(text: str, limit: int, what: str, *, empty: str | None, more: str =
 
 
 def check_title(title: str) -> str:
-    return _checked(normalised(title), TITLE_LIMIT, "title", empty="An advice post needs a title.")
+    return _checked(one_line(title), TITLE_LIMIT, "title", empty="An advice post needs a title.")
 
 
 def check_question(question: str) -> str:
@@ -206,7 +203,7 @@ def check_reason(reason: str) -> str:
 
 def title_from(question: str) -> str:
     """A title for a post asked without one: the question's first line, cut at a word."""
-    first = normalised(question.strip().splitlines()[0] if question.strip() else "")
+    first = one_line(question.strip().splitlines()[0] if question.strip() else "")
     if len(first) <= TITLE_LIMIT:
         return first
     cut = first[: TITLE_LIMIT - 1].rsplit(" ", 1)[0]

@@ -29,6 +29,7 @@ from bot.comparison import (
     shared_integrations,
 )
 from bot.render.about import BRAND_COLOUR
+from bot.text import one_line
 
 CHART_FILENAME = "stackup-chart.png"
 EMBED_TOTAL = 6000
@@ -58,10 +59,6 @@ def clip(text: str, limit: int) -> str:
     if limit <= 1:
         return "…"[:limit]
     return text[: limit - 1].rstrip() + "…"
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def first_sentence(text: str) -> str:
