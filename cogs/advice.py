@@ -715,10 +715,7 @@ class Advice(commands.Cog):
 
     async def _recommendation_gone(self, message_id: int) -> None:
         """A deleted recommendation leaves the ranking, with its votes."""
-        recommendation = await self.bot.advice.recommendation_by_message(message_id)
-        if recommendation is None:
-            return
-        post_id = await self.bot.advice.withdraw_recommendation(recommendation)
+        post_id = await self.bot.advice.withdraw_recommendation(message_id=message_id)
         if post_id is not None:
             self.rankings.touch(post_id)
 

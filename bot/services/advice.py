@@ -355,17 +355,26 @@ class AdviceService:
                 excluded_member_id=recommendation.member_id,
             )
 
-    async def withdraw_recommendation(self, recommendation_id: int) -> int | None:
-        """Remove a recommendation and its votes (its message failed or was deleted); the id
-        of its post, if there was one."""
+    async def withdraw_recommendation(
+        self, recommendation_id: int | None = None, *, message_id: int | None = None
+    ) -> int | None:
+        """Remove a recommendation, by id or by its message, and its votes (its message
+        failed or was deleted); the id of its post, if there was one."""
         async with self._sessions() as session, session.begin():
-            recommendation = await session.get(Recommendation, recommendation_id)
+            if message_id is not None:
+                recommendation = (
+                    await session.exec(
+                        select(Recommendation).where(Recommendation.message_id == message_id)
+                    )
+                ).first()
+            else:
+                recommendation = await session.get(Recommendation, recommendation_id)
             if recommendation is None:
                 return None
             await session.exec(
                 delete(Vote).where(
                     Vote.target_kind == VoteTarget.RECOMMENDATION.value,
-                    Vote.target_id == recommendation_id,
+                    Vote.target_id == recommendation.id,
                 )
             )
             if recommendation.message_id is not None:
@@ -374,13 +383,6 @@ class AdviceService:
                 )
             await session.delete(recommendation)
             return recommendation.post_id
-
-    async def recommendation_by_message(self, message_id: int) -> int | None:
-        async with self._sessions() as session:
-            found = await session.exec(
-                select(Recommendation.id).where(Recommendation.message_id == message_id)
-            )
-            return found.first()
 
     # -- closing --------------------------------------------------------------------------
 
