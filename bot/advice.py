@@ -99,6 +99,21 @@ class AdviceSummary:
 
 
 @dataclass(frozen=True)
+class OpenedPost:
+    """A new advice post, as the "stackup_advice_opened" event tells other cogs (followers of
+    its tools are told)."""
+
+    post_id: int
+    guild_id: int
+    channel_id: int
+    thread_id: int
+    asker_id: int
+    title: str
+    tools: tuple[ToolRef, ...]
+    jump_url: str
+
+
+@dataclass(frozen=True)
 class AdviceListItem:
     id: int
     guild_id: int

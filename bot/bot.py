@@ -19,6 +19,7 @@ import cogs
 from bot.charts import ChartRenderer
 from bot.endpoints import route_gateway
 from bot.errors import StackupError
+from bot.ratelimit import RateLimiter, member_rules
 from bot.resolver import CatalogIndex
 from bot.services.advice import AdviceService
 from bot.services.catalog import About, CatalogService
@@ -152,6 +153,10 @@ class StackupBot(commands.AutoShardedBot):
         self.meta = MetaService(session_factory)
         self.compare = CompareService(session_factory)
         self.advice = AdviceService(session_factory)
+        # Per-member write limits; tests replace its clock to move time.
+        self.limits = RateLimiter(
+            member_rules(settings.rate_additions_per_minute, settings.rate_changes_per_minute)
+        )
         # Written votes reach cogs as events: "stackup_votes_applied" (a BatchResult) and
         # "stackup_votes_failed" (message ids to recount).
         self.votes = VoteService(

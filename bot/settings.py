@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     chart_workers: int = Field(default=1, ge=0, le=8)
     # An advice post's live ranking is edited at most this often, however fast votes come.
     ranking_edit_seconds: float = Field(default=5.0, ge=0.5, le=300)
+    # Per member and guild: pros, cons, decisions and advice posts added a minute...
+    rate_additions_per_minute: int = Field(default=5, ge=1, le=1000)
+    # ...and changes to stacks, follows, votes by button and moderation, a minute.
+    rate_changes_per_minute: int = Field(default=20, ge=1, le=1000)
 
     @field_validator("discord_token", mode="before")
     @classmethod

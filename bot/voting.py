@@ -6,6 +6,10 @@ A member holds at most one vote per target (+1, -1 or none). Reactions change it
   after switching to 👎 leaves the -1 alone);
 - a recount (the message's reactions read back from Discord) sets the vote to what the
   member's reactions say; a member showing both 👍 and 👎 keeps the vote they hold.
+One target can be listed on several messages (a pro on every voting message that shows it),
+so a vote remembers the message whose reaction cast it, its owner: a removal or a recount on
+another message leaves it alone. A vote cast without a reaction (a button) has no owner; a
+reaction's removal on any message withdraws it, recounts never do.
 Nothing here knows Discord or the database; `db/reaction_votes.py` applies it in batches.
 """
 
@@ -57,19 +61,24 @@ class Step:
     action: str
     value: int | None
     emoji: str = ""
+    # The message the step comes from.
+    message_id: int = 0
 
 
 def step_for(event: ReactionEvent, option: Option) -> Step:
     if event.added:
-        return Step("set", option.value, option.emoji)
-    return Step("clear", option.value, option.emoji)
+        return Step("set", option.value, option.emoji, event.message_id)
+    return Step("clear", option.value, option.emoji, event.message_id)
 
 
 def recount_steps(
-    options: Iterable[Option], reactors: Mapping[str, frozenset[int]], voters: Iterable[int]
+    options: Iterable[Option],
+    reactors: Mapping[str, frozenset[int]],
+    voters: Iterable[int],
+    message_id: int = 0,
 ) -> dict[tuple[int, int], Step]:
     """Steps that bring each (target, member) to what the reactions show. `voters` are the
-    members holding a vote in the database, so that votes whose reactions are gone go too."""
+    members holding a vote this message owns, so that votes whose reactions are gone go too."""
     ups: dict[int, set[int]] = {}
     downs: dict[int, set[int]] = {}
     targets: set[int] = set()
@@ -83,37 +92,46 @@ def recount_steps(
         up, down = ups.get(target, set()), downs.get(target, set())
         for member in up | down | everyone:
             if member in up and member in down:
-                steps[(target, member)] = Step("keep", None)
+                steps[(target, member)] = Step("keep", None, message_id=message_id)
             elif member in up:
-                steps[(target, member)] = Step("set", 1)
+                steps[(target, member)] = Step("set", 1, message_id=message_id)
             elif member in down:
-                steps[(target, member)] = Step("set", -1)
+                steps[(target, member)] = Step("set", -1, message_id=message_id)
             else:
-                steps[(target, member)] = Step("set", None)
+                steps[(target, member)] = Step("set", None, message_id=message_id)
     return steps
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """A member's vote after a run of steps, and the emojis of reactions the member still
-    shows for a value they no longer hold (a 👍 left behind by a switch to 👎)."""
+    """A member's vote after a run of steps, the message that owns it, and the emojis of
+    reactions the member still shows for a value they no longer hold (a 👍 left behind by a
+    switch to 👎)."""
 
     before: int | None
     after: int | None
     stale_values: tuple[int, ...]
+    owner: int | None = None
 
 
-def run_steps(current: int | None, steps: Iterable[Step]) -> Outcome:
+def run_steps(current: int | None, steps: Iterable[Step], owner: int | None = None) -> Outcome:
     vote = current
     stale: list[int] = []
     for step in steps:
         if step.action == "set":
-            if step.emoji and vote is not None and step.value is not None and vote != step.value:
-                stale.append(vote)
-            vote = step.value
-        elif step.action == "clear":
+            if step.value is None:
+                # A recount withdraws only the votes its own message cast.
+                if vote is not None and owner == step.message_id:
+                    vote, owner = None, None
+                continue
             if vote == step.value:
-                vote = None
+                continue
+            if step.emoji and vote is not None and vote != step.value:
+                stale.append(vote)
+            vote, owner = step.value, step.message_id or None
+        elif step.action == "clear":
+            if vote == step.value and owner in (None, step.message_id):
+                vote, owner = None, None
             if step.value in stale:
                 stale.remove(step.value)
-    return Outcome(current, vote, tuple(v for v in dict.fromkeys(stale) if v != vote))
+    return Outcome(current, vote, tuple(v for v in dict.fromkeys(stale) if v != vote), owner)

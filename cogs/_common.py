@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 
 import discord
+from discord import app_commands
 
 from bot.bot import StackupBot
 from bot.charts import ChartSpec
+from bot.ratelimit import RateLimited
 from bot.render.compare import CHART_FILENAME
 
 NO_PINGS = discord.AllowedMentions.none()
@@ -33,3 +35,26 @@ async def chart_file(bot: StackupBot, spec: ChartSpec, description: str) -> disc
     if png is None:
         return None
     return ChartFile(io.BytesIO(png), filename=CHART_FILENAME, description=description)
+
+
+def limit_writes(interaction: discord.Interaction, bucket: str) -> None:
+    """Count one write of the member's in `bucket` (per guild), or raise `RateLimited`, which
+    the error handler answers privately with the time left. For components' callbacks."""
+    bot_of(interaction).limits.hit(bucket, (interaction.guild_id, interaction.user.id))
+
+
+class TooManyWrites(RateLimited, app_commands.CheckFailure):
+    """A failed check must be an AppCommandError to reach the tree's error handler."""
+
+
+def writes(bucket: str):
+    """App command check: the command writes, so it counts against the member's `bucket`."""
+
+    async def predicate(interaction: discord.Interaction) -> bool:
+        try:
+            limit_writes(interaction, bucket)
+        except RateLimited as limited:
+            raise TooManyWrites(limited.rule, limited.retry_after) from None
+        return True
+
+    return app_commands.check(predicate)

@@ -27,6 +27,7 @@ from bot.advice import (
     QUESTION_LIMIT,
     TITLE_LIMIT,
     AdviceSummary,
+    OpenedPost,
     check_context,
     check_question,
     check_reason,
@@ -38,6 +39,7 @@ from bot.autocomplete import tool_choices
 from bot.bot import StackupBot, report_error, send_ephemeral
 from bot.comparison import ToolRef
 from bot.errors import InvalidInput, StackupError
+from bot.ratelimit import ADDITIONS, CHANGES
 from bot.render.advice import (
     advice_list_embed,
     recommendation_embed,
@@ -49,7 +51,7 @@ from bot.render.compare import clip
 from bot.services.advice import NewPost
 from bot.services.catalog import resolve_names, resolve_or_raise
 from bot.voting import DOWN, UP
-from cogs._common import NO_PINGS, bot_of, chart_file
+from cogs._common import NO_PINGS, bot_of, chart_file, limit_writes, writes
 from cogs._forum import POST_TAG_LIMIT, ensure_solved_tag, tags_for
 from db.reaction_votes import BatchResult
 
@@ -410,6 +412,8 @@ class Advice(commands.Cog):
         guild = interaction.guild
         if guild is None:
             raise InvalidInput("Advice posts live in servers.")
+        # Counted here, not as a check: asking without a question only opens the form.
+        limit_writes(interaction, ADDITIONS)
         title = check_title(title)
         question = check_question(question)
         context = check_context(context)
@@ -495,6 +499,19 @@ class Advice(commands.Cog):
             allowed_mentions=NO_PINGS,
         )
         log.info("advice post %d opened in guild %d", post.id, guild.id)
+        self.bot.dispatch(
+            "stackup_advice_opened",
+            OpenedPost(
+                post_id=post.id,
+                guild_id=guild.id,
+                channel_id=parent.id,
+                thread_id=thread.id,
+                asker_id=interaction.user.id,
+                title=title,
+                tools=tuple(refs),
+                jump_url=thread.jump_url,
+            ),
+        )
 
     async def _resolve_tools(self, text: str) -> list[ToolRef]:
         names = split_tool_names(text)
@@ -520,6 +537,7 @@ class Advice(commands.Cog):
     # -- /advice recommend --------------------------------------------------------------
 
     @advice.command(name="recommend")
+    @writes(ADDITIONS)
     @app_commands.describe(tool="The tool you recommend", reason="Why: your experience with it")
     async def recommend(self, interaction: discord.Interaction, tool: str, reason: str) -> None:
         """Recommend a tool in this advice post; members vote on it with 👍 and 👎."""
@@ -570,6 +588,7 @@ class Advice(commands.Cog):
     # -- /advice close ------------------------------------------------------------------
 
     @advice.command(name="close")
+    @writes(CHANGES)
     @app_commands.describe(accepted="The recommended tool you chose (optional)")
     async def close(self, interaction: discord.Interaction, accepted: str | None = None) -> None:
         """Close this advice post with its verdict (the asker, or Manage Threads)."""

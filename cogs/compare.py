@@ -18,6 +18,7 @@ from bot.autocomplete import tool_choices
 from bot.bot import StackupBot, report_error
 from bot.comparison import ToolAlternatives, ToolRef
 from bot.errors import InvalidInput
+from bot.ratelimit import CHANGES
 from bot.render.advice import advice_figures_line, tool_advice_line
 from bot.render.compare import (
     alternatives_embeds,
@@ -29,7 +30,7 @@ from bot.render.compare import (
 )
 from bot.services.catalog import ResolvedNames, UnresolvedName, resolve_names
 from bot.services.compare import MAX_COMPARED
-from cogs._common import NO_PINGS, bot_of, chart_file
+from cogs._common import NO_PINGS, bot_of, chart_file, limit_writes
 
 CONTENT = 2000
 IDS = r"(?P<ids>\d{1,19}(?:,\d{1,19}){0,4})"
@@ -245,6 +246,7 @@ async def _offer_follow(interaction: discord.Interaction, tool_ids: Sequence[int
     refs = await bot.compare.tool_refs(tool_ids)
     member = interaction.user.id
     if len(refs) == 1:
+        limit_writes(interaction, CHANGES)
         following = await bot.compare.toggle_follow(
             guild_id=interaction.guild_id, member_id=member, tool_id=refs[0].id
         )
@@ -305,6 +307,7 @@ class FollowSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"stackup
         bot = bot_of(interaction)
         if interaction.guild_id is None:
             raise InvalidInput("Following works in a server, not in direct messages.")
+        limit_writes(interaction, CHANGES)
         refs = await bot.compare.tool_refs(self.tool_ids)
         chosen = [int(value) for value in self.item.values if value.isdigit()]
         change = await bot.compare.set_follows(

@@ -9,8 +9,10 @@ from discord.ext import commands
 from bot.advice import IDLE_DAYS_RANGE
 from bot.bot import StackupBot
 from bot.errors import InvalidInput
+from bot.ratelimit import CHANGES
 from bot.render.about import about_embed, settings_embed
 from bot.services.advice import UNSET
+from cogs._common import writes
 from cogs._forum import ensure_solved_tag
 
 # What Stackup needs in the advice forum, and what each lets it do.
@@ -98,6 +100,7 @@ class Meta(commands.Cog):
         idle_days="Days without activity before an advice post is closed",
     )
     @app_commands.check(_manages_server)
+    @writes(CHANGES)
     async def setup(
         self,
         interaction: discord.Interaction,

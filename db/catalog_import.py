@@ -151,7 +151,9 @@ class _Existing:
             existing.integrations.setdefault(link.tool_id, set()).add(link.integrated_tool_id)
         for stat in (await session.exec(select(ExternalStat).order_by(ExternalStat.id))).scalars():
             existing.stats.setdefault(stat.tool_id, []).append(stat)
-        for reason in (await session.exec(select(ProCon).order_by(ProCon.id))).scalars():
+        # Members' pros and cons belong to their guilds; the catalog owns only its own.
+        catalog_reasons = select(ProCon).where(ProCon.guild_id.is_(None)).order_by(ProCon.id)  # type: ignore[union-attr]
+        for reason in (await session.exec(catalog_reasons)).scalars():
             existing.reasons.setdefault(reason.tool_id, []).append(reason)
         return existing
 

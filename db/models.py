@@ -20,6 +20,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import (
+    text as sql_text,
+)
 from sqlmodel import Field, SQLModel
 
 from db.types import UTCDateTime, utcnow
@@ -140,7 +143,16 @@ class ProCon(SQLModel, table=True):
 
     __tablename__ = "pros_cons"
     __table_args__ = (
-        UniqueConstraint("tool_id", "kind", "text"),
+        # One text per tool and kind in each place: the catalog (no guild) and each guild. A
+        # member's pro belongs to their guild; catalog pros are seen everywhere.
+        Index(
+            "pros_cons_one_text_per_place",
+            "tool_id",
+            "kind",
+            sql_text("coalesce(guild_id, 0)"),
+            "text",
+            unique=True,
+        ),
         CheckConstraint("kind IN ('pro', 'con')", name="kind"),
     )
 
@@ -173,6 +185,9 @@ class Vote(SQLModel, table=True):
     member_id: int = _snowflake()
     guild_id: int | None = _snowflake(nullable=True, index=True)
     value: int = Field(sa_type=SmallInteger)
+    # The vote message whose reaction cast it (None: cast another way, e.g. a button). One
+    # pro can be listed on many messages; a message's recount only settles its own votes.
+    message_id: int | None = _snowflake(nullable=True, index=True)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 
@@ -200,6 +215,22 @@ class Follow(SQLModel, table=True):
     tool_id: int = Field(foreign_key="tools.id", ondelete="CASCADE", index=True)
     notify: bool = False
     created_at: datetime = _timestamp()
+
+
+class MemberPreference(SQLModel, table=True):
+    """A member's choices in one guild."""
+
+    __tablename__ = "member_preferences"
+
+    guild_id: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    member_id: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    # Mentioned in a new advice post on a followed tool when a DM cannot reach them.
+    mention_in_posts: bool = False
+    updated_at: datetime = _timestamp()
 
 
 class Decision(SQLModel, table=True):

@@ -174,11 +174,12 @@ async def current_votes(
     session: AsyncSession,
     kind: VoteTarget,
     pairs: set[tuple[int, int]],
-    whole_targets: set[int] = frozenset(),  # type: ignore[assignment]
-) -> dict[tuple[int, int], int]:
-    """Votes held now: for the (target, member) pairs, and every vote on `whole_targets`."""
-    held: dict[tuple[int, int], int] = {}
-    columns = (Vote.target_id, Vote.member_id, Vote.value)
+    whole_messages: set[int] = frozenset(),  # type: ignore[assignment]
+) -> dict[tuple[int, int], tuple[int, int | None]]:
+    """Votes held now, as (value, owning message): for the (target, member) pairs, and every
+    vote the `whole_messages` own."""
+    held: dict[tuple[int, int], tuple[int, int | None]] = {}
+    columns = (Vote.target_id, Vote.member_id, Vote.value, Vote.message_id)
     wanted = sorted(pairs)
     for start in range(0, len(wanted), CHUNK):
         result = await session.exec(
@@ -187,15 +188,16 @@ async def current_votes(
                 _pairs(session, wanted[start : start + CHUNK]),
             )
         )
-        held.update({(t, m): v for t, m, v in result.all()})
-    if whole_targets:
+        held.update({(t, m): (v, o) for t, m, v, o in result.all()})
+    owners = sorted(whole_messages)
+    for start in range(0, len(owners), CHUNK):
         result = await session.exec(
             select(*columns).where(
                 Vote.target_kind == kind.value,
-                Vote.target_id.in_(sorted(whole_targets)),  # type: ignore[attr-defined]
+                Vote.message_id.in_(owners[start : start + CHUNK]),  # type: ignore[union-attr]
             )
         )
-        held.update({(t, m): v for t, m, v in result.all()})
+        held.update({(t, m): (v, o) for t, m, v, o in result.all()})
     return held
 
 
@@ -264,11 +266,9 @@ async def _apply_kind(
     result: BatchResult,
 ) -> None:
     recounts = [entry for key, entries in keyed.items() if key[0] == "recount" for entry in entries]
-    whole_targets = {
-        option.target_id for _, _, message in recounts for option in message.options.values()
-    }
     pairs = {key for key in keyed if key[0] != "recount"}
-    held = await current_votes(session, kind, pairs, whole_targets)
+    owners = {message.message_id for *_, message in recounts}
+    held = await current_votes(session, kind, pairs, owners)
 
     ordered: dict[tuple[int, int], list[tuple[int, Step, VoteMessageInfo]]] = defaultdict(list)
     for key, entries in keyed.items():
@@ -277,12 +277,15 @@ async def _apply_kind(
     for seq, recount, message in recounts:
         assert isinstance(recount, Recount)
         targets = {o.target_id for o in message.options.values()}
-        voters = {m for (t, m) in held if t in targets} | {m for (t, m) in ordered if t in targets}
+        voters = {
+            m for (t, m), (_, owner) in held.items() if t in targets and owner == recount.message_id
+        } | {m for (t, m) in ordered if t in targets}
         reactors = {
             emoji: frozenset(members - {message.excluded_member_id})
             for emoji, members in recount.reactors.items()
         }
-        for key, step in recount_steps(message.options.values(), reactors, voters).items():
+        steps = recount_steps(message.options.values(), reactors, voters, recount.message_id)
+        for key, step in steps.items():
             ordered[key].append((seq, step, message))
     for entries in ordered.values():
         entries.sort(key=lambda entry: entry[0])
@@ -292,7 +295,8 @@ async def _apply_kind(
     switches: dict[int, list[tuple[int, int]]] = {1: [], -1: []}
     guild_of: dict[tuple[int, int], int] = {}
     for key, entries in ordered.items():
-        outcome = run_steps(held.get(key), (step for _, step, _ in entries))
+        value, owner = held.get(key, (None, None))
+        outcome = run_steps(value, (step for _, step, _ in entries), owner)
         message = entries[-1][2]
         guild_of[key] = message.guild_id
         for stale in outcome.stale_values:
@@ -321,11 +325,14 @@ async def _apply_kind(
                     "member_id": key[1],
                     "guild_id": message.guild_id,
                     "value": outcome.after,
+                    "message_id": outcome.owner,
                     "created_at": now,
                     "updated_at": now,
                 }
             )
         else:
+            # A switch keeps the vote's owner: only recommendations have -1 options, and each
+            # has one message.
             switches[outcome.after].append(key)
 
     # (target) -> [up delta, down delta]; (tool, guild) -> votes tally delta for pros/cons.

@@ -32,6 +32,9 @@ def make_settings(**values: object) -> Settings:
     values.setdefault("chart_workers", 0)
     # Longer than simcord's settle timeout, so a pending ranking edit waits for advance_time.
     values.setdefault("ranking_edit_seconds", 30.0)
+    # Tests that drive many writes are not about rate limits; those that are set their own.
+    values.setdefault("rate_additions_per_minute", 1000)
+    values.setdefault("rate_changes_per_minute", 1000)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 

@@ -164,7 +164,8 @@ class VoteService:
     ) -> dict[tuple[int, int], int]:
         """The votes members hold now, by (target, member), in one query per 400 pairs."""
         async with self._sessions() as session:
-            return await current_votes(session, kind, set(pairs))
+            held = await current_votes(session, kind, set(pairs))
+        return {key: value for key, (value, _) in held.items()}
 
     async def vote_message(self, message_id: int) -> VoteMessageInfo | None:
         return (await self.vote_messages([message_id])).get(message_id)
