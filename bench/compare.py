@@ -699,7 +699,7 @@ async def measure_steps(sessions, id_sets: list[list[int]], guild_id: int) -> li
         "tools_with_categories": lambda s, ids: queries.tools_with_categories(s, ids),
         "integrations_of": lambda s, ids: queries.integrations_of(s, ids),
         "external_stats_of": lambda s, ids: queries.external_stats_of(s, ids),
-        "pros_cons_of": lambda s, ids: queries.pros_cons_of(s, ids),
+        "pros_cons_of": lambda s, ids: queries.pros_cons_of(s, ids, None),
         "tallies_of": lambda s, ids: queries.tallies_of(s, ids, guild_id),
         "related_comparisons": lambda s, ids: queries.related_comparisons(
             s, guild_id=guild_id, tool_ids=ids

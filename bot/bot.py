@@ -25,6 +25,7 @@ from bot.services.advice import AdviceService
 from bot.services.catalog import About, CatalogService
 from bot.services.compare import CompareService
 from bot.services.meta import MetaService
+from bot.services.pros_cons import ProsConsService
 from bot.services.votes import VoteService
 from bot.settings import Settings
 from db.engine import SessionFactory
@@ -153,6 +154,7 @@ class StackupBot(commands.AutoShardedBot):
         self.meta = MetaService(session_factory)
         self.compare = CompareService(session_factory)
         self.advice = AdviceService(session_factory)
+        self.pros_cons = ProsConsService(session_factory)
         # Per-member write limits; tests replace its clock to move time.
         self.limits = RateLimiter(
             member_rules(settings.rate_additions_per_minute, settings.rate_changes_per_minute)

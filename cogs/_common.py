@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import logging
+import time
+from collections.abc import Awaitable, Callable
 
 import discord
 from discord import app_commands
@@ -13,6 +17,9 @@ from bot.ratelimit import RateLimited
 from bot.render.compare import CHART_FILENAME
 
 NO_PINGS = discord.AllowedMentions.none()
+log = logging.getLogger(__name__)
+# Past this many remembered edits, those older than the interval are forgotten.
+LAST_EDITS_KEPT = 10_000
 
 
 def bot_of(interaction: discord.Interaction) -> StackupBot:
@@ -37,6 +44,16 @@ async def chart_file(bot: StackupBot, spec: ChartSpec, description: str) -> disc
     return ChartFile(io.BytesIO(png), filename=CHART_FILENAME, description=description)
 
 
+def manages_server(interaction: discord.Interaction) -> bool:
+    """An app command check for moderation: Manage Server, checked here and not only by
+    default permissions, which a server's admins can change."""
+    if interaction.guild is None:
+        raise app_commands.NoPrivateMessage()
+    if not interaction.permissions.manage_guild:
+        raise app_commands.MissingPermissions(["manage_guild"])
+    return True
+
+
 def limit_writes(interaction: discord.Interaction, bucket: str) -> None:
     """Count one write of the member's in `bucket` (per guild), or raise `RateLimited`, which
     the error handler answers privately with the time left. For components' callbacks."""
@@ -58,3 +75,47 @@ def writes(bucket: str):
         return True
 
     return app_commands.check(predicate)
+
+
+class Debouncer:
+    """Runs `action(key)` when something behind `key` changed (a message's counts): at once if
+    it did not run for that key in the last `interval` seconds, else once when the interval is
+    over, however many changes came meanwhile. Edits stay within Discord's rate limits."""
+
+    def __init__(
+        self, interval: float, action: Callable[[int], Awaitable[None]], *, name: str
+    ) -> None:
+        self.interval = interval
+        self.action = action
+        self.name = name
+        self._last_run: dict[int, float] = {}
+        self._scheduled: dict[int, asyncio.Task[None]] = {}
+
+    def touch(self, key: int) -> None:
+        if key in self._scheduled:
+            return
+        if len(self._last_run) > LAST_EDITS_KEPT:
+            quiet = time.monotonic() - self.interval
+            self._last_run = {k: t for k, t in self._last_run.items() if t > quiet}
+        last = self._last_run.get(key)
+        delay = 0.0 if last is None else max(0.0, last + self.interval - time.monotonic())
+        self._scheduled[key] = asyncio.get_running_loop().create_task(
+            self._run_after(key, delay), name=f"stackup-{self.name}-{key}"
+        )
+
+    async def _run_after(self, key: int, delay: float) -> None:
+        try:
+            if delay > 0:
+                await asyncio.sleep(delay)
+        finally:
+            self._scheduled.pop(key, None)
+        self._last_run[key] = time.monotonic()
+        try:
+            await self.action(key)
+        except Exception:
+            log.exception("%s %d failed", self.name, key)
+
+    def cancel(self) -> None:
+        for task in self._scheduled.values():
+            task.cancel()
+        self._scheduled.clear()

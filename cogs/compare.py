@@ -31,6 +31,7 @@ from bot.render.compare import (
 from bot.services.catalog import ResolvedNames, UnresolvedName, resolve_names
 from bot.services.compare import MAX_COMPARED
 from cogs._common import NO_PINGS, bot_of, chart_file, limit_writes
+from cogs.pros_cons import VoteOnSelect
 
 CONTENT = 2000
 IDS = r"(?P<ids>\d{1,19}(?:,\d{1,19}){0,4})"
@@ -201,10 +202,12 @@ class ToolAction(
 async def _show_reasons(
     interaction: discord.Interaction, tool_ids: Sequence[int], page: int = 0, *, edit: bool = False
 ) -> None:
-    found = await bot_of(interaction).compare.reasons(tool_ids)
+    found = await bot_of(interaction).compare.reasons(tool_ids, guild_id=interaction.guild_id)
     pages = reasons_pages(found)
     page = min(max(page, 0), len(pages) - 1)
     view = discord.ui.View(timeout=None)
+    if interaction.guild_id is not None:
+        view.add_item(VoteOnSelect.offering([(entry.tool.id, entry.tool.name) for entry in found]))
     if len(pages) > 1:
         view.add_item(ReasonsPage(tool_ids, page - 1, disabled=page == 0, label="◀ Previous"))
         view.add_item(

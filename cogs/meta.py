@@ -12,7 +12,7 @@ from bot.errors import InvalidInput
 from bot.ratelimit import CHANGES
 from bot.render.about import about_embed, settings_embed
 from bot.services.advice import UNSET
-from cogs._common import writes
+from cogs._common import manages_server, writes
 from cogs._forum import ensure_solved_tag
 
 # What Stackup needs in the advice forum, and what each lets it do.
@@ -54,15 +54,6 @@ class ForumOption(app_commands.Transformer):
         return channel
 
 
-def _manages_server(interaction: discord.Interaction) -> bool:
-    """Checked here, not only by default permissions, which a server's admins can change."""
-    if interaction.guild is None:
-        raise app_commands.NoPrivateMessage()
-    if not interaction.permissions.manage_guild:
-        raise app_commands.MissingPermissions(["manage_guild"])
-    return True
-
-
 def _permission_notes(forum: discord.ForumChannel) -> list[str]:
     me = forum.guild.me
     if me is None:
@@ -99,7 +90,7 @@ class Meta(commands.Cog):
         digest_channel="Where the weekly digest goes",
         idle_days="Days without activity before an advice post is closed",
     )
-    @app_commands.check(_manages_server)
+    @app_commands.check(manages_server)
     @writes(CHANGES)
     async def setup(
         self,

@@ -321,6 +321,8 @@ class VoteMessage(SQLModel, table=True):
     guild_id: int = _snowflake(index=True)
     target_kind: str = Field(max_length=20)
     excluded_member_id: int | None = _snowflake(nullable=True)
+    # Which page of a list the message shows (a tool's pros, ten to a message).
+    page: int | None = None
     is_open: bool = True
     created_at: datetime = _timestamp()
     last_vote_at: datetime | None = _timestamp(nullable=True)

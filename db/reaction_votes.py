@@ -72,6 +72,9 @@ class BatchResult:
     changed_targets: dict[VoteTarget, set[int]] = field(default_factory=lambda: defaultdict(set))
     # Advice posts whose recommendations' votes changed (their rankings need showing again).
     changed_posts: set[int] = field(default_factory=set)
+    # Vote messages of this batch listing a target whose votes changed (their counts need
+    # showing again), by kind.
+    changed_messages: dict[VoteTarget, set[int]] = field(default_factory=lambda: defaultdict(set))
     stale_reactions: list[StaleReaction] = field(default_factory=list)
 
 
@@ -84,6 +87,7 @@ async def register_vote_message(
     kind: VoteTarget,
     options: Sequence[Option],
     excluded_member_id: int | None = None,
+    page: int | None = None,
 ) -> None:
     session.add(
         VoteMessage(
@@ -92,6 +96,7 @@ async def register_vote_message(
             guild_id=guild_id,
             target_kind=kind.value,
             excluded_member_id=excluded_member_id,
+            page=page,
         )
     )
     await session.flush()
@@ -239,6 +244,11 @@ async def apply_vote_batch(
     for kind, keyed in by_kind.items():
         await _apply_kind(session, kind, keyed, now=now, result=result)
     touched = sorted({m for m, info in messages.items() if info.is_open})
+    for message_id in touched:
+        info = messages[message_id]
+        changed = result.changed_targets.get(info.kind, set())
+        if any(option.target_id in changed for option in info.options.values()):
+            result.changed_messages[info.kind].add(message_id)
     recounted = sorted(
         {item.message_id for item in items if isinstance(item, Recount)} & set(touched)
     )

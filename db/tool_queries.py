@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, union_all
+from sqlalchemy import case, func, or_, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -115,11 +115,25 @@ REASON_COLUMNS = (
 )
 
 
-async def pros_cons_of(session: AsyncSession, tool_ids: Sequence[int]) -> dict[int, list[Any]]:
-    """Rows with ProCon's column names; plain rows, because building a few hundred ORM objects
-    costs more than the query."""
+def visible_in(guild_id: int | None) -> Any:
+    """Pros and cons a guild sees: the catalog's, and its own members' (never another
+    guild's). Outside a guild (DMs), only the catalog's."""
+    catalog = ProCon.guild_id.is_(None)  # type: ignore[union-attr]
+    if guild_id is None:
+        return catalog
+    return or_(catalog, ProCon.guild_id == guild_id)
+
+
+async def pros_cons_of(
+    session: AsyncSession, tool_ids: Sequence[int], guild_id: int | None
+) -> dict[int, list[Any]]:
+    """Rows with ProCon's column names, as `guild_id` sees them; plain rows, because building a
+    few hundred ORM objects costs more than the query."""
     rows = await session.exec(
-        select(*REASON_COLUMNS).where(ProCon.tool_id.in_(tool_ids))  # type: ignore[attr-defined]
+        select(*REASON_COLUMNS).where(
+            ProCon.tool_id.in_(tool_ids),  # type: ignore[attr-defined]
+            visible_in(guild_id),
+        )
     )
     found: dict[int, list[Any]] = {}
     for reason in rows.all():

@@ -154,7 +154,7 @@ class CompareService:
         integrations = await integrations_of(session, ids)
         alternatives = await alternatives_of(session, ids) if full else {}
         stats = await external_stats_of(session, ids)
-        reasons = await pros_cons_of(session, ids)
+        reasons = await pros_cons_of(session, ids, guild_id)
         here, everywhere = await tallies_of(session, ids, guild_id)
         cards = []
         for tool_id in ids:
@@ -195,17 +195,17 @@ class CompareService:
                         followers_here=local.followers,
                         followers_everywhere=total.followers,
                         votes_here=local.votes,
-                        # Every vote row on the tool's pros and cons, in a guild or not.
-                        votes_everywhere=sum(row.up_count + row.down_count for row in rows),
+                        # A sum over guilds: other guilds' own pros are not shown here.
+                        votes_everywhere=total.votes,
                     ),
                 )
             )
         return cards
 
-    async def reasons(self, tool_ids: Sequence[int]) -> list[ToolReasons]:
+    async def reasons(self, tool_ids: Sequence[int], *, guild_id: int | None) -> list[ToolReasons]:
         async with self._sessions() as session:
             ids, tools = await _existing(session, tool_ids)
-            rows = await pros_cons_of(session, ids)
+            rows = await pros_cons_of(session, ids, guild_id)
         found = []
         for tool_id in ids:
             pros, cons = _pros_and_cons(rows.get(tool_id, []))

@@ -35,6 +35,9 @@ def upgrade() -> None:
         unique=True,
     )
 
+    with op.batch_alter_table("vote_messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("page", sa.Integer(), nullable=True))
+
     op.create_table(
         "member_preferences",
         sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -47,6 +50,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("member_preferences")
+    with op.batch_alter_table("vote_messages", schema=None) as batch_op:
+        batch_op.drop_column("page")
     op.drop_index("pros_cons_one_text_per_place", table_name="pros_cons")
     # Members' pros that repeat another place's text cannot survive the old constraint.
     op.execute(

@@ -1,0 +1,268 @@
+"""Pros and cons use-cases: list what a guild sees, add with a near-duplicate check, vote by
+button, lay a list out on voting messages, merge and remove. No Discord here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.comparison import Reason, ToolRef, ranked
+from bot.errors import InvalidInput, NotAllowed
+from bot.pros_cons import (
+    KIND_WORDS,
+    Added,
+    Merged,
+    ReasonList,
+    VoteCast,
+    VotingPage,
+    check_text,
+    most_similar,
+    page_count,
+    page_of,
+)
+from bot.voting import NUMBERED
+from db import pros_cons as queries
+from db.engine import SessionFactory
+from db.models import ProCon, Tool, VoteMessage, VoteOption, VoteTarget
+from db.reaction_votes import close_vote_messages, register_vote_message
+from db.tool_queries import REASON_COLUMNS, visible_in
+from db.types import utcnow
+from db.votes import cast_vote
+
+
+def _reason(row: object) -> Reason:
+    return Reason(
+        id=row.id or 0,  # type: ignore[attr-defined]
+        text=row.text,  # type: ignore[attr-defined]
+        up=row.up_count,  # type: ignore[attr-defined]
+        down=row.down_count,  # type: ignore[attr-defined]
+        imported=row.imported_count,  # type: ignore[attr-defined]
+        imported_source=row.imported_source,  # type: ignore[attr-defined]
+        imported_as_of=row.imported_as_of,  # type: ignore[attr-defined]
+    )
+
+
+class ProsConsService:
+    def __init__(
+        self, session_factory: SessionFactory, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self._sessions = session_factory
+        self._clock = clock
+
+    async def listing(self, tool_id: int, kind: str, *, guild_id: int | None) -> ReasonList:
+        async with self._sessions() as session:
+            return await self._listing(session, tool_id, kind, guild_id)
+
+    async def _listing(
+        self, session: AsyncSession, tool_id: int, kind: str, guild_id: int | None
+    ) -> ReasonList:
+        tool = await session.get(Tool, tool_id)
+        if tool is None:
+            raise InvalidInput("That tool is no longer in the catalog.")
+        rows = await session.exec(
+            select(*REASON_COLUMNS).where(
+                ProCon.tool_id == tool_id, ProCon.kind == kind, visible_in(guild_id)
+            )
+        )
+        reasons = ranked([_reason(row) for row in rows.all()])
+        return ReasonList(ToolRef(tool.id or 0, tool.slug, tool.name), kind, tuple(reasons))
+
+    async def add(
+        self,
+        tool_id: int,
+        kind: str,
+        text: str,
+        *,
+        guild_id: int,
+        author_id: int,
+        anyway: bool = False,
+    ) -> Added:
+        """Add a member's pro or con to the guild. Unless `anyway`, a close existing one is
+        returned as `similar` instead, and nothing is added."""
+        text = check_text(text, kind)
+        async with self._sessions() as session, session.begin():
+            found = await self._listing(session, tool_id, kind, guild_id)
+            singular = KIND_WORDS[kind][0]
+            same = next(
+                (r for r in found.reasons if r.text.casefold() == text.casefold()),
+                None,
+            )
+            if same is not None and anyway:
+                raise InvalidInput(
+                    f"{found.tool.name} already has that {singular}: “{same.text}”. "
+                    "Vote for it instead."
+                )
+            similar = None if anyway else most_similar(text, found.reasons)
+            if similar is not None:
+                return Added(found.tool, kind, None, similar)
+            new_id = await queries.add_reason(
+                session,
+                tool_id=tool_id,
+                kind=kind,
+                text=text,
+                author_id=author_id,
+                guild_id=guild_id,
+            )
+            if new_id is None:
+                raise InvalidInput(f"{found.tool.name} already has that {singular}.")
+        return Added(found.tool, kind, Reason(id=new_id, text=text))
+
+    async def vote_for(self, reason_id: int, *, guild_id: int, member_id: int) -> VoteCast:
+        """A vote cast with a button (not a reaction): it belongs to no voting message."""
+        async with self._sessions() as session, session.begin():
+            reason = await self._visible(session, reason_id, guild_id)
+            change = await cast_vote(
+                session,
+                kind=VoteTarget.PRO_CON,
+                target_id=reason_id,
+                member_id=member_id,
+                guild_id=guild_id,
+                value=1,
+            )
+            await session.refresh(reason)
+            return VoteCast(_reason(reason), change.changed)
+
+    async def _visible(self, session: AsyncSession, reason_id: int, guild_id: int) -> ProCon:
+        reason = await session.get(ProCon, reason_id)
+        if reason is None or reason.guild_id not in (None, guild_id):
+            raise InvalidInput("That pro or con is gone: it was merged or removed.")
+        return reason
+
+    # -- voting messages -----------------------------------------------------------------
+
+    async def voting_page(self, tool_id: int, kind: str, page: int, *, guild_id: int) -> VotingPage:
+        found = await self.listing(tool_id, kind, guild_id=guild_id)
+        if not found.reasons:
+            plural = KIND_WORDS[kind][1]
+            raise InvalidInput(
+                f"{found.tool.name} has no {plural} yet: add one with `/{plural} add`."
+            )
+        page, shown = page_of(found.reasons, page)
+        return VotingPage(
+            found.tool,
+            kind,
+            page,
+            page_count(len(found.reasons)),
+            tuple(zip(NUMBERED, shown, strict=False)),
+        )
+
+    async def attach_voting_message(
+        self, page: VotingPage, *, guild_id: int, channel_id: int, message_id: int
+    ) -> None:
+        """The voting message is out: its numbered reactions now count as votes."""
+        async with self._sessions() as session, session.begin():
+            await register_vote_message(
+                session,
+                message_id=message_id,
+                channel_id=channel_id,
+                guild_id=guild_id,
+                kind=VoteTarget.PRO_CON,
+                options=page.options,
+                page=page.page,
+            )
+
+    async def close_voting(self, message_ids: Sequence[int]) -> None:
+        """Voting messages deleted: their reactions stop counting (votes cast stay)."""
+        async with self._sessions() as session, session.begin():
+            await close_vote_messages(session, message_ids)
+
+    async def voting_page_of(self, message_id: int) -> tuple[int, VotingPage] | None:
+        """A voting message as it should show now: its items, with the counts of this moment
+        (items merged or removed since leave their number, so the others keep theirs)."""
+        async with self._sessions() as session:
+            message = await session.get(VoteMessage, message_id)
+            if (
+                message is None
+                or not message.is_open
+                or message.target_kind != VoteTarget.PRO_CON.value
+            ):
+                return None
+            options = (
+                await session.exec(
+                    select(VoteOption.emoji, VoteOption.target_id).where(
+                        VoteOption.message_id == message_id
+                    )
+                )
+            ).all()
+            if not options:
+                return None
+            rows = await session.exec(
+                select(*REASON_COLUMNS).where(
+                    ProCon.id.in_({target for _, target in options})  # type: ignore[union-attr]
+                )
+            )
+            reasons = {row.id: row for row in rows.all()}
+            if not reasons:
+                return None
+            first = next(iter(reasons.values()))
+            tool = await session.get(Tool, first.tool_id)
+            total = len(
+                (await self._listing(session, first.tool_id, first.kind, message.guild_id)).reasons
+            )
+        by_emoji = dict(options)
+        items = tuple(
+            (emoji, _reason(reasons[by_emoji[emoji]]))
+            for emoji in NUMBERED
+            if emoji in by_emoji and by_emoji[emoji] in reasons
+        )
+        assert tool is not None
+        return message.channel_id, VotingPage(
+            ToolRef(tool.id or 0, tool.slug, tool.name),
+            first.kind,
+            message.page or 1,
+            page_count(total),
+            items,
+        )
+
+    # -- moderation ----------------------------------------------------------------------
+
+    async def merge(self, duplicate_id: int, into_id: int, *, guild_id: int, kind: str) -> Merged:
+        if duplicate_id == into_id:
+            raise InvalidInput("Choose two different items: the duplicate, and the one to keep.")
+        async with self._sessions() as session, session.begin():
+            duplicate = await self._own(session, duplicate_id, guild_id, kind)
+            into = await self._visible(session, into_id, guild_id)
+            if into.tool_id != duplicate.tool_id or into.kind != duplicate.kind:
+                raise InvalidInput(
+                    "Both items must be the same tool's, and both pros or both cons."
+                )
+            gone = duplicate.text
+            result = await queries.merge_reasons(session, duplicate=duplicate, into=into)
+            await session.refresh(into)
+            return Merged(_reason(into), gone, result.moved, result.dropped)
+
+    async def remove(self, reason_id: int, *, guild_id: int, kind: str) -> tuple[str, int]:
+        """The removed text and how many votes went with it."""
+        async with self._sessions() as session, session.begin():
+            reason = await self._own(session, reason_id, guild_id, kind)
+            votes = await queries.remove_reason(session, reason)
+            return reason.text, votes
+
+    async def _own(self, session: AsyncSession, reason_id: int, guild_id: int, kind: str) -> ProCon:
+        reason = await self._visible(session, reason_id, guild_id)
+        singular = KIND_WORDS[kind][0]
+        if reason.kind != kind:
+            raise InvalidInput(f"That is not a {singular}.")
+        if reason.guild_id is None:
+            raise NotAllowed(
+                f"“{reason.text}” comes from the catalog, shared by every server; a server's "
+                "moderators change only what their members added. Catalog curation changes "
+                "the catalog."
+            )
+        return reason
+
+    async def search(
+        self, tool_id: int, kind: str, *, guild_id: int, query: str
+    ) -> list[tuple[int, str]]:
+        """(id, label) of the tool's reasons matching `query`, for autocomplete."""
+        found = await self.listing(tool_id, kind, guild_id=guild_id)
+        wanted = query.casefold().strip()
+        matches = (
+            [r for r in found.reasons if wanted in r.text.casefold()]
+            if wanted
+            else list(found.reasons)
+        )
+        return [(r.id, f"{r.text} ({r.total})") for r in matches]

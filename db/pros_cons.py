@@ -1,0 +1,121 @@
+"""Members' pros and cons: adding one, merging a duplicate into another and removing one, with
+vote rows, counters, tallies and voting messages kept in step in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.orm import aliased
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db.models import ProCon, Vote, VoteMessage, VoteOption, VoteTarget
+from db.tallies import dialect_insert, move_tally
+from db.types import utcnow
+
+PRO_CON = VoteTarget.PRO_CON.value
+
+
+async def add_reason(
+    session: AsyncSession, *, tool_id: int, kind: str, text: str, author_id: int, guild_id: int
+) -> int | None:
+    """The new reason's id; None when the guild (or the catalog) already has this text."""
+    inserted = await session.exec(
+        dialect_insert(session)(ProCon)
+        .values(
+            tool_id=tool_id,
+            kind=kind,
+            text=text,
+            author_id=author_id,
+            guild_id=guild_id,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing()
+        .returning(ProCon.id)
+    )
+    return inserted.scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    moved: int  # votes carried over to the kept reason
+    dropped: int  # votes of members who had voted for both: they count once
+
+
+def _pro_con_messages() -> object:
+    return select(VoteMessage.message_id).where(VoteMessage.target_kind == PRO_CON)
+
+
+async def merge_reasons(session: AsyncSession, *, duplicate: ProCon, into: ProCon) -> MergeResult:
+    """Join `duplicate` into `into` (same tool and kind): every voter of either keeps one vote
+    on `into`; voting messages listing the duplicate now count for `into`."""
+    other = aliased(Vote)
+    moved = await session.exec(
+        update(Vote)
+        .where(
+            Vote.target_kind == PRO_CON,
+            Vote.target_id == duplicate.id,
+            ~exists().where(
+                other.target_kind == PRO_CON,
+                other.target_id == into.id,
+                other.member_id == Vote.member_id,
+            ),
+        )
+        .values(target_id=into.id)
+        .returning(Vote.value)
+    )
+    moved_values = Counter(moved.scalars().all())
+    dropped = await session.exec(
+        delete(Vote)
+        .where(Vote.target_kind == PRO_CON, Vote.target_id == duplicate.id)
+        .returning(Vote.guild_id)
+    )
+    dropped_guilds = Counter(dropped.scalars().all())
+    await session.exec(
+        update(ProCon)
+        .where(ProCon.id == into.id)
+        .values(
+            up_count=ProCon.up_count + moved_values[1],
+            down_count=ProCon.down_count + moved_values[-1],
+        )
+    )
+    for guild_id, count in sorted(dropped_guilds.items(), key=lambda item: item[0] or 0):
+        if guild_id is not None:
+            await move_tally(
+                session, tool_id=into.tool_id, guild_id=guild_id, field="votes", step=-count
+            )
+    await session.exec(
+        update(VoteOption)
+        .where(
+            VoteOption.target_id == duplicate.id,
+            VoteOption.message_id.in_(_pro_con_messages()),  # type: ignore[attr-defined]
+        )
+        .values(target_id=into.id)
+    )
+    await session.exec(delete(ProCon).where(ProCon.id == duplicate.id))
+    return MergeResult(moved=sum(moved_values.values()), dropped=sum(dropped_guilds.values()))
+
+
+async def remove_reason(session: AsyncSession, reason: ProCon) -> int:
+    """Delete a reason with its votes (their tallies move back); returns how many votes went.
+    Its numbers on voting messages stop counting."""
+    dropped = await session.exec(
+        delete(Vote)
+        .where(Vote.target_kind == PRO_CON, Vote.target_id == reason.id)
+        .returning(Vote.guild_id)
+    )
+    guilds = Counter(dropped.scalars().all())
+    for guild_id, count in sorted(guilds.items(), key=lambda item: item[0] or 0):
+        if guild_id is not None:
+            await move_tally(
+                session, tool_id=reason.tool_id, guild_id=guild_id, field="votes", step=-count
+            )
+    await session.exec(
+        delete(VoteOption).where(
+            VoteOption.target_id == reason.id,
+            VoteOption.message_id.in_(_pro_con_messages()),  # type: ignore[attr-defined]
+        )
+    )
+    await session.exec(delete(ProCon).where(ProCon.id == reason.id))
+    return sum(guilds.values())
