@@ -32,6 +32,7 @@ TABLES = {
     "tool_integrations",
     "tools",
     "votes",
+    "member_preferences",
 }
 
 
@@ -149,3 +150,52 @@ async def test_upgrading_and_downgrading_keeps_advice_rows(engine):
     assert guild == 77  # backfilled from the post
     await migrate.downgrade(engine, "0002")
     assert await kept() == (1, 1, 1)
+
+
+async def test_0004_gives_recommendation_votes_their_message_and_keeps_pros(engine):
+    await migrate.upgrade(engine, "0003")
+    async with engine.begin() as connection:
+        for statement in (
+            "INSERT INTO categories (id, name, path) VALUES (1, 'Web', 'Web')",
+            "INSERT INTO tools (id, slug, name, description, category_id, features, created_at,"
+            " updated_at) VALUES (1, 'flask', 'Flask', 'd', 1, '[]', CURRENT_TIMESTAMP,"
+            " CURRENT_TIMESTAMP)",
+            "INSERT INTO advice_posts (id, guild_id, channel_id, asker_id, title, question,"
+            " context, status, created_at, last_activity_at) VALUES (1, 77, 2, 3, 't', 'q', '',"
+            " 'open', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            "INSERT INTO recommendations (id, post_id, tool_id, member_id, reason, message_id,"
+            " up_count, down_count, created_at) VALUES (1, 1, 1, 4, 'r', 555, 1, 0,"
+            " CURRENT_TIMESTAMP)",
+            "INSERT INTO votes (id, target_kind, target_id, member_id, guild_id, value,"
+            " created_at, updated_at) VALUES (1, 'recommendation', 1, 8, 77, 1,"
+            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            "INSERT INTO pros_cons (id, tool_id, kind, text, imported_count, up_count,"
+            " down_count, created_at) VALUES (1, 1, 'pro', 'Simple', 9, 0, 0, CURRENT_TIMESTAMP)",
+        ):
+            await connection.execute(text(statement))
+    await migrate.upgrade(engine)
+    async with engine.begin() as connection:
+        owner = (await connection.execute(text("SELECT message_id FROM votes"))).scalar_one()
+        # The same text now fits once per guild besides the catalog's.
+        await connection.execute(
+            text(
+                "INSERT INTO pros_cons (id, tool_id, kind, text, guild_id, imported_count,"
+                " up_count, down_count, created_at) VALUES (2, 1, 'pro', 'Simple', 77, 0, 0, 0,"
+                " CURRENT_TIMESTAMP)"
+            )
+        )
+    assert owner == 555
+    with pytest.raises(Exception, match="(?i)unique"):
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO pros_cons (id, tool_id, kind, text, imported_count, up_count,"
+                    " down_count, created_at) VALUES (3, 1, 'pro', 'Simple', 0, 0, 0,"
+                    " CURRENT_TIMESTAMP)"
+                )
+            )
+    # Down again: the guild's copy of a catalog text cannot stay under the old constraint.
+    await migrate.downgrade(engine, "0003")
+    async with engine.connect() as connection:
+        texts = (await connection.execute(text("SELECT text, guild_id FROM pros_cons"))).all()
+    assert [tuple(row) for row in texts] == [("Simple", None)]
