@@ -148,14 +148,24 @@ class ToolAdvice:
 
 @dataclass(frozen=True)
 class DecisionLine:
-    """ "<member> chose Flask over Django", from a closed advice post (or, later, /decision)."""
+    """ "<member> chose Flask over Django": the verdict of a closed advice post (linked by its
+    thread), or a `/decision` (linked by its message, voted on with 👍)."""
 
     member_id: int
     chosen: ToolRef
     over: tuple[ToolRef, ...]
     created_at: datetime
     guild_id: int = 0
-    thread_id: int | None = None
+    thread_id: int | None = None  # the advice post's thread
+    id: int = 0
+    channel_id: int | None = None
+    message_id: int | None = None  # the /decision message, whose 👍 are its votes
+    up: int = 0
+    reason: str = ""
+
+    @property
+    def votable(self) -> bool:
+        return self.message_id is not None
 
 
 @dataclass(frozen=True)

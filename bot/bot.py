@@ -24,6 +24,7 @@ from bot.resolver import CatalogIndex
 from bot.services.advice import AdviceService
 from bot.services.catalog import About, CatalogService
 from bot.services.compare import CompareService
+from bot.services.decisions import DecisionService
 from bot.services.meta import MetaService
 from bot.services.pros_cons import ProsConsService
 from bot.services.votes import VoteService
@@ -155,6 +156,7 @@ class StackupBot(commands.AutoShardedBot):
         self.compare = CompareService(session_factory)
         self.advice = AdviceService(session_factory)
         self.pros_cons = ProsConsService(session_factory)
+        self.decisions = DecisionService(session_factory)
         # Per-member write limits; tests replace its clock to move time.
         self.limits = RateLimiter(
             member_rules(settings.rate_additions_per_minute, settings.rate_changes_per_minute)

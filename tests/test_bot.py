@@ -15,6 +15,18 @@ from bot.errors import UnknownTool
 from bot.services.catalog import resolve_or_raise
 from tests.conftest import write_bottle_catalog
 
+# Every command Stackup registers, as synced to Discord.
+SHIPPED_COMMANDS = {
+    "stackup",
+    "advice",
+    "compare",
+    "tool",
+    "alternatives",
+    "pros",
+    "cons",
+    "decision",
+}
+
 
 class Probe(commands.Cog):
     """Commands that exist only in these tests, to drive the bot's shared machinery."""
@@ -152,12 +164,7 @@ async def test_commands_sync_once_and_not_again_after_a_restart(
         r for r in simcord_env.http_requests if r.method == "PUT" and r.path.endswith("/commands")
     ]
     assert len(syncs) == 1
-    assert {c["name"] for c in syncs[0].json} == {
-        "stackup",
-        "advice",
-        "compare",
-        "tool",
-        "alternatives",
+    assert {c["name"] for c in syncs[0].json} == SHIPPED_COMMANDS | {
         "pick",
         "crash",
         "slow-crash",
@@ -189,13 +196,7 @@ async def test_a_changed_command_tree_is_synced_again(
         r for r in simcord_env.http_requests if r.method == "PUT" and r.path.endswith("/commands")
     ]
     assert len(syncs) == 2
-    assert {c["name"] for c in syncs[-1].json} == {
-        "stackup",
-        "advice",
-        "compare",
-        "tool",
-        "alternatives",
-    }
+    assert {c["name"] for c in syncs[-1].json} == SHIPPED_COMMANDS
 
 
 async def test_a_catalog_import_elsewhere_reaches_the_running_bot(
@@ -239,13 +240,7 @@ async def test_dev_guild_gets_the_commands_instead_of_everyone(
         if r.method == "PUT" and r.path.endswith(f"/guilds/{guild.id}/commands")
     ]
     assert len(guild_syncs) == 1
-    assert {c["name"] for c in guild_syncs[0].json} == {
-        "stackup",
-        "advice",
-        "compare",
-        "tool",
-        "alternatives",
-    }
+    assert {c["name"] for c in guild_syncs[0].json} == SHIPPED_COMMANDS
     result = await member.slash(channel, "stackup about")
     assert result.response.embeds[0].title == "Stackup"
 

@@ -12,22 +12,27 @@ from bot.advice import (
     AdviceListItem,
     AdvicePage,
     AdviceSummary,
+    DecisionLine,
     RecommendationLine,
     ToolAdvice,
     ranked,
 )
 from bot.charts import LABEL_LIMIT
-from bot.comparison import ToolRef
+from bot.comparison import Comparison, ToolRef
 from bot.render.advice import (
     advice_figures_line,
     advice_list_embed,
+    decision_line,
     recommendation_embed,
     starter_embed,
     tool_advice_line,
     verdict_chart_spec,
     verdict_embed,
 )
+from bot.render.compare import comparison_embeds, tool_embeds, total_length
+from bot.render.decisions import decision_embed
 from tests.discord_contract import limit_problems
+from tests.test_render_compare import TODAY, _monster
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 DJANGO = ToolRef(1, "django", "Django")
@@ -422,3 +427,141 @@ def test_tool_advice_line():
         "Named in 4 advice posts here · chosen in 2"
     )
     assert tool_advice_line(ToolAdvice(FLASK, named=1)) == "Named in 1 advice post here"
+
+
+# ---------------------------------------------------------------- decisions
+
+
+def shared(
+    id: int, chosen: ToolRef = FLASK, over: ToolRef = DJANGO, *, up: int = 0, member: int = 42
+) -> DecisionLine:
+    """A /decision: posted as message 500 + id in channel 9 of guild 1."""
+    return DecisionLine(
+        member_id=member,
+        chosen=chosen,
+        over=(over,),
+        created_at=NOW + timedelta(minutes=id),
+        guild_id=1,
+        id=id,
+        channel_id=9,
+        message_id=500 + id,
+        up=up,
+        reason=f"Reason {id}, long enough.",
+    )
+
+
+def from_post(chosen: ToolRef = FLASK, over=(DJANGO, KOA)) -> DecisionLine:
+    return DecisionLine(
+        member_id=42, chosen=chosen, over=tuple(over), created_at=NOW, guild_id=1, thread_id=3
+    )
+
+
+def worst_decision(id: int) -> DecisionLine:
+    tools = [ToolRef(n, f"t{n}", "W" * 100) for n in range(5)]
+    return DecisionLine(
+        member_id=10**19 - id,
+        chosen=tools[0],
+        over=tuple(tools[1:]),
+        created_at=NOW,
+        guild_id=10**19 - 1,
+        id=id,
+        channel_id=10**19 - 2,
+        message_id=10**19 - 3 - id,
+        up=10**6,
+        reason="r" * 1000,
+    )
+
+
+def test_decision_lines_show_votes_and_link_the_message_or_the_post():
+    assert decision_line(shared(1, up=3)) == (
+        "<@42> chose **Flask** over Django · 👍 3 · [why](https://discord.com/channels/1/9/501)"
+    )
+    assert decision_line(from_post()) == (
+        "<@42> chose **Flask** over Django, Koa · [post](https://discord.com/channels/1/3)"
+    )
+
+
+def test_decisions_come_under_their_heading_in_the_order_given():
+    newest, older = shared(2, DJANGO, FLASK, up=0), shared(1, up=5)
+    figures = AdviceFigures(
+        tools=(ToolAdvice(FLASK, named=2, won=1), ToolAdvice(DJANGO, named=1)),
+        decisions=(newest, older),
+    )
+    assert advice_figures_line(figures).splitlines() == [
+        "Flask named in 2 posts (chosen 1) · Django in 1",
+        "**Decisions**",
+        decision_line(newest),
+        decision_line(older),
+    ]
+    assert advice_figures_line(AdviceFigures(decisions=(older,))) == (
+        f"**Decisions**\n{decision_line(older)}"
+    )
+    assert tool_advice_line(ToolAdvice(FLASK, named=1), (newest,)) == (
+        f"Named in 1 advice post here\n**Decisions**\n{decision_line(newest)}"
+    )
+    assert tool_advice_line(ToolAdvice(FLASK), (newest,)) == (
+        f"**Decisions**\n{decision_line(newest)}"
+    )
+
+
+def utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def test_worst_case_decisions_keep_whole_lines_within_a_field():
+    decisions = tuple(worst_decision(n) for n in range(3))
+    many = AdviceFigures(
+        tools=tuple(ToolAdvice(ToolRef(n, "x", "X" * 100), 9, 9) for n in range(50)),
+        decisions=decisions,
+    )
+    for value in (
+        advice_figures_line(many),
+        tool_advice_line(ToolAdvice(FLASK, named=9, won=9), decisions),
+    ):
+        assert utf16(value) <= 1024
+        lines = value.splitlines()
+        assert "**Decisions**" in lines
+        shown = lines[lines.index("**Decisions**") + 1 :]
+        assert shown and all(line.endswith(")") for line in shown)  # whole, link included
+
+
+def test_worst_case_compare_and_tool_card_with_decisions_fit():
+    decisions = tuple(worst_decision(n) for n in range(3))
+    tools = tuple(_monster(n) for n in range(5))
+    advice = advice_figures_line(
+        AdviceFigures(
+            tools=tuple(ToolAdvice(t.ref, 9, 9) for t in tools),
+            decisions=decisions,
+            together=9,
+            together_verdicts=((tools[0].ref, 9),),
+        )
+    )
+    embeds = comparison_embeds(
+        Comparison(tools=tools, today=TODAY), guild=True, chart=True, advice=advice
+    )
+    assert total_length(embeds) <= 6000
+    assert fits(*embeds)
+    assert "**Decisions**" in {f.name: f.value for f in embeds[0].fields}["Advice here"]
+    card = tool_embeds(
+        tools[0],
+        guild=True,
+        advice=tool_advice_line(ToolAdvice(tools[0].ref, 9, 9), decisions),
+    )
+    assert fits(*card)
+    assert "**Decisions**" in field(card[0], "Advice here")
+
+
+def test_decision_embed_says_who_chose_what_over_what_why_and_the_votes():
+    embed = decision_embed(shared(1, up=4), "Ada")
+    assert embed.author.name == "Ada"
+    assert embed.description == "chose **Flask** over **Django**"
+    assert field(embed, "Why") == "Reason 1, long enough."
+    assert field(embed, "Votes") == "👍 4"
+    assert "not on your own decision" in embed.footer.text
+    assert embed.timestamp == NOW + timedelta(minutes=1)
+
+    worst = decision_embed(worst_decision(1), "N" * 300)
+    assert fits(worst)
+    assert len(worst.author.name) == 256
+    assert field(worst, "Why") == "r" * 1000
+    assert decision_embed(shared(1), "  ").author.name == "A member"

@@ -412,14 +412,9 @@ def _list_item(item: AdviceListItem, guild_id: int) -> str:
 
 
 def advice_figures_line(figures: AdviceFigures) -> str | None:
-    """What this server's advice posts said about the compared tools, and its latest
-    decisions among them, or None if nothing."""
-    lines = []
-    summary = _advice_summary(figures)
-    if summary:
-        lines.append(summary)
-    lines += [decision_line(decision) for decision in figures.decisions]
-    return clip("\n".join(lines), FIELD_VALUE) if lines else None
+    """What this server's advice posts said about the compared tools, then its latest
+    decisions about them under a "Decisions" heading, or None if nothing."""
+    return _with_decisions(_advice_summary(figures), figures.decisions)
 
 
 def _advice_summary(figures: AdviceFigures) -> str | None:
@@ -448,21 +443,60 @@ def _advice_summary(figures: AdviceFigures) -> str | None:
 
 
 def tool_advice_line(advice: ToolAdvice, decisions: Sequence[DecisionLine] = ()) -> str | None:
-    lines = []
+    summary = None
     if advice.named > 0:
-        text = f"Named in {_plural(advice.named, 'advice post')} here"
+        summary = f"Named in {_plural(advice.named, 'advice post')} here"
         if advice.won:
-            text += f" · chosen in {advice.won}"
-        lines.append(text)
-    lines += [decision_line(decision) for decision in decisions]
-    return clip("\n".join(lines), FIELD_VALUE) if lines else None
+            summary += f" · chosen in {advice.won}"
+    return _with_decisions(summary, decisions)
+
+
+DECISIONS_HEADING = "**Decisions**"
+# With decisions to show, a summary longer than this (dozens of tools) gives way to them.
+SUMMARY_BESIDE_DECISIONS = 400
+DECISION_TOOL_NAME = 60
+DECISION_OVER = 160
+
+
+def _with_decisions(summary: str | None, decisions: Sequence[DecisionLine]) -> str | None:
+    """One field value: the summary, then the decisions, newest first, as many whole lines
+    as fit."""
+    if not decisions:
+        return clip(summary, FIELD_VALUE) if summary else None
+    lines = [clip(summary, SUMMARY_BESIDE_DECISIONS)] if summary else []
+    lines.append(DECISIONS_HEADING)
+    used = _units("\n".join(lines))
+    for decision in decisions:
+        line = decision_line(decision)
+        if used + 1 + _units(line) > FIELD_VALUE:
+            break
+        lines.append(line)
+        used += 1 + _units(line)
+    return "\n".join(lines)
+
+
+def _units(text: str) -> int:
+    """Length as Discord may count it, in UTF-16 units: 👍 is two."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
 
 
 def decision_line(decision: DecisionLine) -> str:
-    """ "<@1> chose **Flask** over Django · [post](link)"."""
-    text = f"<@{decision.member_id}> chose **{_name(decision.chosen)}**"
+    """ "<@1> chose **Flask** over Django · 👍 3 · [why](link)"; a closed advice post's
+    decision links its post and has no votes."""
+    text = f"<@{decision.member_id}> chose **{_name(decision.chosen, DECISION_TOOL_NAME)}**"
     if decision.over:
-        text += f" over {_names(decision.over, TOOL_NAME)}"
-    if decision.thread_id and decision.guild_id:
+        text += f" over {clip(_names(decision.over, DECISION_TOOL_NAME), DECISION_OVER)}"
+    if decision.votable:
+        text += f" · 👍 {decision.up}"
+        if decision.guild_id and decision.channel_id:
+            text += f" · [why]({_decision_url(decision)})"
+    elif decision.thread_id and decision.guild_id:
         text += f" · [post]({_thread_url(decision.guild_id, decision.thread_id)})"
     return text
+
+
+def _decision_url(decision: DecisionLine) -> str:
+    return (
+        f"https://discord.com/channels/{decision.guild_id}/{decision.channel_id}"
+        f"/{decision.message_id}"
+    )

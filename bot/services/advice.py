@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -539,12 +539,22 @@ class AdviceService:
     async def _latest_decisions(
         self, session: AsyncSession, guild_id: int, tool_ids: Sequence[int]
     ) -> tuple[DecisionLine, ...]:
+        """The guild's newest decisions choosing one of the tools or choosing over one, with
+        their 👍 as counted now."""
+        posts_naming = select(AdvicePostTool.post_id).where(
+            AdvicePostTool.guild_id == guild_id,
+            AdvicePostTool.tool_id.in_(tool_ids),  # type: ignore[attr-defined]
+        )
         rows = (
             await session.exec(
                 select(Decision)
                 .where(
                     Decision.guild_id == guild_id,
-                    Decision.chosen_tool_id.in_(tool_ids),  # type: ignore[attr-defined]
+                    or_(
+                        Decision.chosen_tool_id.in_(tool_ids),  # type: ignore[attr-defined]
+                        Decision.over_tool_id.in_(tool_ids),  # type: ignore[union-attr]
+                        Decision.advice_post_id.in_(posts_naming),  # type: ignore[union-attr]
+                    ),
                 )
                 .order_by(Decision.created_at.desc(), Decision.id.desc())  # type: ignore[attr-defined]
                 .limit(DECISIONS_SHOWN)
@@ -571,7 +581,13 @@ class AdviceService:
                     over=tuple(refs[t] for t in others if t in refs and t != d.chosen_tool_id),
                     created_at=d.created_at,
                     guild_id=d.guild_id,
-                    thread_id=d.channel_id,
+                    # An advice post's decision lives in its thread; a /decision in its message.
+                    thread_id=d.channel_id if d.message_id is None else None,
+                    id=d.id or 0,
+                    channel_id=d.channel_id,
+                    message_id=d.message_id,
+                    up=d.up_count,
+                    reason=d.reason,
                 )
             )
         return tuple(lines)

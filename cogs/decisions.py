@@ -1,0 +1,219 @@
+"""/decision: "We chose Flask over Django because ...", posted in the channel and voted with 👍.
+
+The message goes out first, then the decision is recorded with it (no transaction is open
+during either Discord call). Its 👍 count is edited at most once every `ranking_edit_seconds`
+per decision, the first edit after a quiet spell at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.advice import DecisionLine
+from bot.autocomplete import tool_choices
+from bot.bot import StackupBot
+from bot.comparison import ToolRef
+from bot.errors import InvalidInput
+from bot.ratelimit import ADDITIONS
+from bot.render.decisions import decision_embed
+from bot.services.catalog import resolve_or_raise
+from bot.services.decisions import (
+    REASON_MAX,
+    REASON_MIN,
+    NewDecision,
+    check_pair,
+    checked_reason,
+)
+from bot.voting import UP
+from cogs._common import NO_PINGS, Debouncer, writes
+from db.models import VoteTarget
+from db.reaction_votes import BatchResult
+
+log = logging.getLogger(__name__)
+
+NAMES_KEPT = 5_000
+
+
+class Decisions(commands.Cog):
+    def __init__(self, bot: StackupBot) -> None:
+        self.bot = bot
+        self.counts = Debouncer(
+            bot.settings.ranking_edit_seconds, self.refresh_message, name="decision count edit"
+        )
+        # Authors' display names, by (guild, member), for the edited embeds: without the
+        # members intent a member is rarely cached.
+        self._names: OrderedDict[tuple[int, int], str] = OrderedDict()
+
+    async def cog_unload(self) -> None:
+        self.counts.cancel()
+
+    # -- /decision ----------------------------------------------------------------------
+
+    @app_commands.command(name="decision")
+    @app_commands.guild_only()
+    @writes(ADDITIONS)
+    @app_commands.describe(
+        chose="The tool you chose",
+        over="The tool you passed over",
+        why=f"Why you chose it ({REASON_MIN}–{REASON_MAX} characters)",
+    )
+    async def decision(
+        self, interaction: discord.Interaction, chose: str, over: str, why: str
+    ) -> None:
+        """Share a decision: "We chose Flask over Django because ..."; members agree with 👍."""
+        guild = interaction.guild
+        if guild is None:
+            raise InvalidInput("Decisions are shared in servers.")
+        reason = checked_reason(why)
+        index = await self.bot.fresh_catalog_index()
+        chosen_entry = resolve_or_raise(index, chose)
+        over_entry = resolve_or_raise(index, over)
+        check_pair(chosen_entry.tool_id, over_entry.tool_id)
+        chosen = ToolRef(chosen_entry.tool_id, chosen_entry.slug, chosen_entry.name)
+        passed_over = ToolRef(over_entry.tool_id, over_entry.slug, over_entry.name)
+
+        author = interaction.user
+        self._remember_name(guild.id, author.id, author.display_name)
+        draft = DecisionLine(
+            member_id=author.id,
+            chosen=chosen,
+            over=(passed_over,),
+            created_at=discord.utils.utcnow(),
+            guild_id=guild.id,
+            reason=reason,
+        )
+        callback = await interaction.response.send_message(
+            embed=decision_embed(draft, author.display_name), allowed_mentions=NO_PINGS
+        )
+        message = callback.resource
+        if not isinstance(message, discord.InteractionMessage):
+            message = await interaction.original_response()
+        try:
+            recorded = await self.bot.decisions.record(
+                NewDecision(
+                    guild_id=guild.id,
+                    member_id=author.id,
+                    chosen_tool_id=chosen.id,
+                    over_tool_id=passed_over.id,
+                    reason=reason,
+                    channel_id=message.channel.id,
+                    message_id=message.id,
+                )
+            )
+        except Exception:
+            # A decision that was not recorded must not look like one members can vote on.
+            try:
+                await message.delete()
+            except discord.HTTPException:
+                log.info("could not delete an unrecorded decision", exc_info=True)
+            raise
+        log.info("decision %d shared in guild %d", recorded.id, guild.id)
+        try:
+            await message.add_reaction(UP)
+        except discord.HTTPException:
+            log.info("could not add 👍 in %d", message.channel.id, exc_info=True)
+        # Reactions made in the moment before the message counted as a vote message are
+        # read back from the message itself.
+        votes = self.bot.get_cog("Votes")
+        if votes is not None:
+            await votes.recount(message.channel.id, message.id)  # type: ignore[attr-defined]
+
+    @decision.autocomplete("chose")
+    async def _chose(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return tool_choices(self.bot.catalog_index_now(), current, chosen=_other(interaction))
+
+    @decision.autocomplete("over")
+    async def _over(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return tool_choices(self.bot.catalog_index_now(), current, chosen=_other(interaction))
+
+    # -- keeping the 👍 count current -----------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_stackup_votes_applied(self, result: BatchResult) -> None:
+        for decision_id in sorted(result.changed_targets.get(VoteTarget.DECISION, ())):
+            self.counts.touch(decision_id)
+
+    async def refresh_message(self, decision_id: int) -> None:
+        decision = await self.bot.decisions.decision(decision_id)
+        if decision is None or decision.channel_id is None or decision.message_id is None:
+            return
+        name = await self._display_name(decision.guild_id, decision.member_id)
+        message = self.bot.get_partial_messageable(
+            decision.channel_id, guild_id=decision.guild_id
+        ).get_partial_message(decision.message_id)
+        try:
+            await message.edit(embed=decision_embed(decision, name), allowed_mentions=NO_PINGS)
+        except discord.HTTPException:
+            log.info("could not edit the message of decision %d", decision_id, exc_info=True)
+
+    # -- a deleted message withdraws its decision -----------------------------------------
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        if payload.guild_id is not None:
+            await self._message_gone(payload.message_id)
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        if payload.guild_id is not None:
+            for message_id in sorted(payload.message_ids):
+                await self._message_gone(message_id)
+
+    @commands.Cog.listener()
+    async def on_stackup_vote_message_gone(self, message_id: int) -> None:
+        await self._message_gone(message_id)
+
+    async def _message_gone(self, message_id: int) -> None:
+        decision_id = await self.bot.decisions.withdraw(message_id)
+        if decision_id is not None:
+            log.info("decision %d withdrawn: its message was deleted", decision_id)
+
+    # -- authors' names -------------------------------------------------------------------
+
+    def _remember_name(self, guild_id: int, member_id: int, name: str) -> None:
+        self._names[(guild_id, member_id)] = name
+        self._names.move_to_end((guild_id, member_id))
+        while len(self._names) > NAMES_KEPT:
+            self._names.popitem(last=False)
+
+    async def _display_name(self, guild_id: int, member_id: int) -> str:
+        known = self._names.get((guild_id, member_id))
+        if known is not None:
+            return known
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            return "A member"
+        member = guild.get_member(member_id)
+        if member is None:
+            try:
+                member = await guild.fetch_member(member_id)
+            except discord.HTTPException:
+                return "A member"
+        self._remember_name(guild_id, member_id, member.display_name)
+        return member.display_name
+
+
+def _other(interaction: discord.Interaction) -> set[str]:
+    """The tool already put in the other option (a slug, when picked from autocomplete), so
+    it is not offered twice."""
+    options = (interaction.data or {}).get("options", [])
+    return {
+        str(option.get("value", "")).strip()
+        for option in options
+        if option.get("name") in ("chose", "over")
+        and not option.get("focused")
+        and option.get("value")
+    }
+
+
+async def setup(bot: StackupBot) -> None:
+    await bot.add_cog(Decisions(bot))
