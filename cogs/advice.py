@@ -7,7 +7,6 @@ message's live ranking is edited at most once every `ranking_edit_seconds` per p
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
@@ -51,7 +50,7 @@ from bot.render.compare import clip
 from bot.services.advice import NewPost
 from bot.services.catalog import resolve_names, resolve_or_raise
 from bot.voting import DOWN, UP
-from cogs._common import NO_PINGS, bot_of, chart_file, limit_writes, writes
+from cogs._common import NO_PINGS, Debouncer, bot_of, chart_file, limit_writes, writes
 from cogs._forum import POST_TAG_LIMIT, ensure_solved_tag, tags_for
 from db.reaction_votes import BatchResult
 
@@ -82,7 +81,6 @@ def _names(refs: Sequence[ToolRef]) -> str:
 
 DRAFTS_KEPT = 500
 RECOMMENDED_CACHE_SECONDS = 10.0
-LAST_EDITS_KEPT = 10_000
 NAMES_KEPT = 5_000
 
 
@@ -273,51 +271,6 @@ async def _send_list(
         await interaction.response.send_message(embed=embed, view=view, allowed_mentions=NO_PINGS)
 
 
-# ---------------------------------------------------------------- live rankings
-
-
-class RankingRefresher:
-    """Edits a post's starter message when its ranking changed: at once if it was not edited
-    in the last `interval` seconds, else once when the interval is over, however many votes
-    came meanwhile."""
-
-    def __init__(self, cog: Advice, interval: float) -> None:
-        self.cog = cog
-        self.interval = interval
-        self._last_edit: dict[int, float] = {}
-        self._scheduled: dict[int, asyncio.Task[None]] = {}
-
-    def touch(self, post_id: int) -> None:
-        if post_id in self._scheduled:
-            return
-        if len(self._last_edit) > LAST_EDITS_KEPT:
-            # Only edits within the interval matter; older ones can go.
-            quiet = time.monotonic() - self.interval
-            self._last_edit = {p: t for p, t in self._last_edit.items() if t > quiet}
-        last = self._last_edit.get(post_id)
-        delay = 0.0 if last is None else max(0.0, last + self.interval - time.monotonic())
-        self._scheduled[post_id] = asyncio.get_running_loop().create_task(
-            self._edit_after(post_id, delay), name=f"stackup-ranking-{post_id}"
-        )
-
-    async def _edit_after(self, post_id: int, delay: float) -> None:
-        try:
-            if delay > 0:
-                await asyncio.sleep(delay)
-        finally:
-            self._scheduled.pop(post_id, None)
-        self._last_edit[post_id] = time.monotonic()
-        try:
-            await self.cog.refresh_starter(post_id)
-        except Exception:
-            log.exception("could not refresh the ranking of advice post %d", post_id)
-
-    def cancel(self) -> None:
-        for task in self._scheduled.values():
-            task.cancel()
-        self._scheduled.clear()
-
-
 # ---------------------------------------------------------------- the cog
 
 
@@ -328,7 +281,10 @@ class Advice(commands.Cog):
 
     def __init__(self, bot: StackupBot) -> None:
         self.bot = bot
-        self.rankings = RankingRefresher(self, bot.settings.ranking_edit_seconds)
+        # A post's starter shows its ranking; edited at most once per interval.
+        self.rankings = Debouncer(
+            bot.settings.ranking_edit_seconds, self.refresh_starter, name="ranking edit"
+        )
         # What members wrote in a form that was refused, for "Edit and try again".
         self.drafts: OrderedDict[int, Draft] = OrderedDict()
         # Askers' display names, by (guild, member), for the starter embeds.
