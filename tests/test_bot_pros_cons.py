@@ -8,10 +8,10 @@ import discord
 import pytest
 from sqlmodel import select
 
-from bot.ratelimit import RateLimited
+from bot.bot import StackupBot
+from bot.ratelimit import RateLimited, member_rules
 from bot.voting import NUMBERED
 from db.models import ProCon, ToolTally, Vote, VoteMessage, VoteOption
-from tests.conftest import make_settings, sqlite_url
 
 
 @pytest.fixture
@@ -36,9 +36,9 @@ async def reason(sessions, text: str, tool_slug: str = "flask") -> ProCon:
 
     (found,) = await rows(
         sessions,
-        select(ProCon).join(Tool, Tool.id == ProCon.tool_id).where(
-            ProCon.text == text, Tool.slug == tool_slug
-        ),
+        select(ProCon)
+        .join(Tool, Tool.id == ProCon.tool_id)
+        .where(ProCon.text == text, Tool.slug == tool_slug),
     )
     return found
 
@@ -240,9 +240,7 @@ async def test_more_than_ten_are_paged(world, simcord_env, sessions):
 
 
 async def test_the_pros_and_cons_button_posts_a_voting_message(world, simcord_env, sessions):
-    result = await world["ada"].slash(
-        world["channel"], "compare", first="flask", second="koa"
-    )
+    result = await world["ada"].slash(world["channel"], "compare", first="flask", second="koa")
     message = result.followups[-1] if result.followups else result.response
     lists = await world["ada"].click(message, label="Pros & cons")
     assert lists.response.flags.ephemeral
@@ -317,19 +315,17 @@ async def test_moderators_change_only_their_servers_items(world, simcord_env, se
     )
     assert removed.response.content == "Removed “Tiny core” and its 1 vote."
     assert not await rows(sessions, select(Vote))
-    (tally,) = await rows(sessions, select(ToolTally).where(ToolTally.guild_id == world["guild"].id))
+    (tally,) = await rows(
+        sessions, select(ToolTally).where(ToolTally.guild_id == world["guild"].id)
+    )
     assert tally.votes == 0
     assert len(simcord_env.errors) == 1
-
-
-@pytest.fixture
-def settings(database_path):
-    return make_settings(database_url=sqlite_url(database_path), rate_additions_per_minute=2)
 
 
 async def test_additions_are_rate_limited_per_member(world, simcord_env, simcord_bot, sessions):
     now = [1000.0]
     simcord_bot.limits.clock = lambda: now[0]
+    simcord_bot.limits.rules = member_rules(additions_per_minute=2, changes_per_minute=20)
     for text in ("Blueprints", "Jinja templates"):
         result = await world["ada"].slash(world["channel"], "pros add", tool="flask", text=text)
         assert result.response.content.startswith("Added")
@@ -373,3 +369,24 @@ async def test_a_servers_pros_stay_in_that_server(world, simcord_env, sessions):
     await ada_there.react(there, "1️⃣")
     top = await reason(sessions, "Async/Await", tool_slug="koa")
     assert top.up_count == 2
+
+
+async def test_pro_votes_missed_while_stopped_are_repaired_at_start(
+    world, simcord_env, sessions, settings, engine, chart_renderer
+):
+    await world["ada"].slash(world["channel"], "pros vote", tool="flask")
+    message = last_message(world["channel"])
+    await world["ben"].react(message, "1️⃣")
+    await world["cy"].react(message, "3️⃣")
+
+    # The bot stops hearing reactions (as if offline) while members change them.
+    await simcord_env.bot.remove_cog("Votes")
+    await world["ben"].unreact(message, "1️⃣")
+    await world["ada"].react(message, "3️⃣")
+    assert (await reason(sessions, "For it flexibility")).up_count == 1  # stale
+
+    await simcord_env.restart_bot(StackupBot(settings, engine, sessions, charts=chart_renderer))
+    assert (await reason(sessions, "For it flexibility")).up_count == 0
+    assert (await reason(sessions, "User friendly")).up_count == 2
+    voters = await rows(sessions, select(Vote.member_id))
+    assert sorted(voters) == sorted([world["ada"].id, world["cy"].id])
