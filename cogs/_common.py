@@ -6,6 +6,7 @@ import asyncio
 import io
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 import discord
@@ -119,3 +120,41 @@ class Debouncer:
         for task in self._scheduled.values():
             task.cancel()
         self._scheduled.clear()
+
+
+def keep_recent(kept: OrderedDict, key: object, value: object, limit: int) -> None:
+    """Keep at most `limit` entries, the most recently kept."""
+    kept[key] = value
+    kept.move_to_end(key)
+    while len(kept) > limit:
+        kept.popitem(last=False)
+
+
+class MemberNames:
+    """Members' display names for embeds edited later (rankings, vote counts): without the
+    members intent a member is rarely cached, so a name seen or fetched once is kept rather
+    than fetched on every edit."""
+
+    def __init__(self, bot: StackupBot, limit: int = 5_000) -> None:
+        self.bot = bot
+        self.limit = limit
+        self._names: OrderedDict[tuple[int, int], str] = OrderedDict()
+
+    def remember(self, guild_id: int, member_id: int, name: str) -> None:
+        keep_recent(self._names, (guild_id, member_id), name, self.limit)
+
+    async def display_name(self, guild_id: int, member_id: int) -> str:
+        known = self._names.get((guild_id, member_id))
+        if known is not None:
+            return known
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            return "A member"
+        member = guild.get_member(member_id)
+        if member is None:
+            try:
+                member = await guild.fetch_member(member_id)
+            except discord.HTTPException:
+                return "A member"
+        self.remember(guild_id, member_id, member.display_name)
+        return member.display_name

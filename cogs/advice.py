@@ -50,7 +50,16 @@ from bot.render.compare import clip
 from bot.services.advice import NewPost
 from bot.services.catalog import resolve_names, resolve_or_raise
 from bot.voting import DOWN, UP
-from cogs._common import NO_PINGS, Debouncer, bot_of, chart_file, limit_writes, writes
+from cogs._common import (
+    NO_PINGS,
+    Debouncer,
+    MemberNames,
+    bot_of,
+    chart_file,
+    keep_recent,
+    limit_writes,
+    writes,
+)
 from cogs._forum import POST_TAG_LIMIT, ensure_solved_tag, tags_for
 from db.reaction_votes import BatchResult
 
@@ -64,14 +73,6 @@ STATUS_CHOICES = [
 ]
 
 
-def _keep_recent(kept: OrderedDict, key: object, value: object, limit: int) -> None:
-    """Keep at most `limit` entries, the most recently kept."""
-    kept[key] = value
-    kept.move_to_end(key)
-    while len(kept) > limit:
-        kept.popitem(last=False)
-
-
 def _names(refs: Sequence[ToolRef]) -> str:
     return ", ".join(ref.name for ref in refs)
 
@@ -81,7 +82,6 @@ def _names(refs: Sequence[ToolRef]) -> str:
 
 DRAFTS_KEPT = 500
 RECOMMENDED_CACHE_SECONDS = 10.0
-NAMES_KEPT = 5_000
 
 
 class AskModal(discord.ui.Modal, title="Ask for advice"):
@@ -287,13 +287,13 @@ class Advice(commands.Cog):
         )
         # What members wrote in a form that was refused, for "Edit and try again".
         self.drafts: OrderedDict[int, Draft] = OrderedDict()
-        # Askers' display names, by (guild, member), for the starter embeds.
-        self._names: OrderedDict[tuple[int, int], str] = OrderedDict()
+        # Askers' display names, for the starter embeds.
+        self.names = MemberNames(bot)
         # Per thread: when read, and the recommended tools offered to `/advice close`.
         self._recommended: dict[int, tuple[float, dict[str, str]]] = {}
 
     def keep_draft(self, member_id: int, draft: Draft) -> None:
-        _keep_recent(self.drafts, member_id, draft, DRAFTS_KEPT)
+        keep_recent(self.drafts, member_id, draft, DRAFTS_KEPT)
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(AdviceListPage, RetryAsk)
@@ -400,7 +400,7 @@ class Advice(commands.Cog):
             recommendations=(),
             created_at=discord.utils.utcnow(),
         )
-        self._remember_name(guild.id, interaction.user.id, interaction.user.display_name)
+        self.names.remember(guild.id, interaction.user.id, interaction.user.display_name)
         embed = starter_embed(draft, interaction.user.display_name)
         try:
             if forum is not None:
@@ -698,7 +698,7 @@ class Advice(commands.Cog):
         summary = await self.bot.advice.summary(post_id)
         if summary is None or summary.thread_id is None or summary.starter_message_id is None:
             return
-        asker = await self._display_name(summary.guild_id, summary.asker_id)
+        asker = await self.names.display_name(summary.guild_id, summary.asker_id)
         message = self.bot.get_partial_messageable(
             summary.thread_id, guild_id=summary.guild_id
         ).get_partial_message(summary.starter_message_id)
@@ -706,27 +706,6 @@ class Advice(commands.Cog):
             await message.edit(embed=starter_embed(summary, asker), allowed_mentions=NO_PINGS)
         except discord.HTTPException:
             log.info("could not edit the starter of advice post %d", post_id, exc_info=True)
-
-    def _remember_name(self, guild_id: int, member_id: int, name: str) -> None:
-        _keep_recent(self._names, (guild_id, member_id), name, NAMES_KEPT)
-
-    async def _display_name(self, guild_id: int, member_id: int) -> str:
-        """The asker's name for the starter embed: without the members intent the member is
-        rarely cached, so a fetched name is kept rather than fetched on every ranking edit."""
-        known = self._names.get((guild_id, member_id))
-        if known is not None:
-            return known
-        guild = self.bot.get_guild(guild_id)
-        if guild is None:
-            return "A member"
-        member = guild.get_member(member_id)
-        if member is None:
-            try:
-                member = await guild.fetch_member(member_id)
-            except discord.HTTPException:
-                return "A member"
-        self._remember_name(guild_id, member_id, member.display_name)
-        return member.display_name
 
 
 async def setup(bot: StackupBot) -> None:

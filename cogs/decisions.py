@@ -8,7 +8,6 @@ per decision, the first edit after a quiet spell at once.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 
 import discord
 from discord import app_commands
@@ -30,13 +29,11 @@ from bot.services.decisions import (
     checked_reason,
 )
 from bot.voting import UP
-from cogs._common import NO_PINGS, Debouncer, writes
+from cogs._common import NO_PINGS, Debouncer, MemberNames, writes
 from db.models import VoteTarget
 from db.reaction_votes import BatchResult
 
 log = logging.getLogger(__name__)
-
-NAMES_KEPT = 5_000
 
 
 class Decisions(commands.Cog):
@@ -45,9 +42,8 @@ class Decisions(commands.Cog):
         self.counts = Debouncer(
             bot.settings.ranking_edit_seconds, self.refresh_message, name="decision count edit"
         )
-        # Authors' display names, by (guild, member), for the edited embeds: without the
-        # members intent a member is rarely cached.
-        self._names: OrderedDict[tuple[int, int], str] = OrderedDict()
+        # Authors' display names, for the edited embeds.
+        self.names = MemberNames(bot)
 
     async def cog_unload(self) -> None:
         self.counts.cancel()
@@ -78,7 +74,7 @@ class Decisions(commands.Cog):
         passed_over = ToolRef(over_entry.tool_id, over_entry.slug, over_entry.name)
 
         author = interaction.user
-        self._remember_name(guild.id, author.id, author.display_name)
+        self.names.remember(guild.id, author.id, author.display_name)
         draft = DecisionLine(
             member_id=author.id,
             chosen=chosen,
@@ -146,7 +142,7 @@ class Decisions(commands.Cog):
         decision = await self.bot.decisions.decision(decision_id)
         if decision is None or decision.channel_id is None or decision.message_id is None:
             return
-        name = await self._display_name(decision.guild_id, decision.member_id)
+        name = await self.names.display_name(decision.guild_id, decision.member_id)
         message = self.bot.get_partial_messageable(
             decision.channel_id, guild_id=decision.guild_id
         ).get_partial_message(decision.message_id)
@@ -176,30 +172,6 @@ class Decisions(commands.Cog):
         decision_id = await self.bot.decisions.withdraw(message_id)
         if decision_id is not None:
             log.info("decision %d withdrawn: its message was deleted", decision_id)
-
-    # -- authors' names -------------------------------------------------------------------
-
-    def _remember_name(self, guild_id: int, member_id: int, name: str) -> None:
-        self._names[(guild_id, member_id)] = name
-        self._names.move_to_end((guild_id, member_id))
-        while len(self._names) > NAMES_KEPT:
-            self._names.popitem(last=False)
-
-    async def _display_name(self, guild_id: int, member_id: int) -> str:
-        known = self._names.get((guild_id, member_id))
-        if known is not None:
-            return known
-        guild = self.bot.get_guild(guild_id)
-        if guild is None:
-            return "A member"
-        member = guild.get_member(member_id)
-        if member is None:
-            try:
-                member = await guild.fetch_member(member_id)
-            except discord.HTTPException:
-                return "A member"
-        self._remember_name(guild_id, member_id, member.display_name)
-        return member.display_name
 
 
 def _other(interaction: discord.Interaction) -> set[str]:

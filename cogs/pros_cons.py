@@ -34,7 +34,15 @@ from bot.render.pros_cons import (
 from bot.resolver import AUTOCOMPLETE_LIMIT
 from bot.services.catalog import resolve_names, resolve_or_raise
 from bot.services.pros_cons import ProsConsService
-from cogs._common import NO_PINGS, Debouncer, bot_of, limit_writes, manages_server, writes
+from cogs._common import (
+    NO_PINGS,
+    Debouncer,
+    bot_of,
+    keep_recent,
+    limit_writes,
+    manages_server,
+    writes,
+)
 from db.models import VoteTarget
 from db.reaction_votes import BatchResult
 
@@ -468,9 +476,7 @@ class ProsCons(commands.Cog):
         )
 
     def keep_draft(self, draft_id: int, draft: Draft) -> None:
-        self.drafts[draft_id] = draft
-        while len(self.drafts) > DRAFTS_KEPT:
-            self.drafts.popitem(last=False)
+        keep_recent(self.drafts, draft_id, draft, DRAFTS_KEPT)
 
     async def cog_load(self) -> None:
         for group in self.groups:
