@@ -23,6 +23,7 @@ from bot.ratelimit import RateLimiter, member_rules
 from bot.resolver import CatalogIndex
 from bot.services.advice import AdviceService
 from bot.services.catalog import About, CatalogService
+from bot.services.community import CommunityService
 from bot.services.compare import CompareService
 from bot.services.decisions import DecisionService
 from bot.services.meta import MetaService
@@ -157,6 +158,7 @@ class StackupBot(commands.AutoShardedBot):
         self.advice = AdviceService(session_factory)
         self.pros_cons = ProsConsService(session_factory)
         self.decisions = DecisionService(session_factory)
+        self.community = CommunityService(session_factory)
         # Per-member write limits; tests replace its clock to move time.
         self.limits = RateLimiter(
             member_rules(settings.rate_additions_per_minute, settings.rate_changes_per_minute)

@@ -48,7 +48,7 @@ from bot.render.advice import (
 )
 from bot.render.compare import clip
 from bot.services.advice import NewPost
-from bot.services.catalog import resolve_names, resolve_or_raise
+from bot.services.catalog import resolve_or_raise, resolve_refs
 from bot.voting import DOWN, UP
 from cogs._common import (
     NO_PINGS,
@@ -473,19 +473,7 @@ class Advice(commands.Cog):
         names = split_tool_names(text)
         if not names:
             raise InvalidInput("Name the tools you are choosing between, e.g. “Flask, Django”.")
-        index = await self.bot.fresh_catalog_index()
-        resolved = resolve_names(index, names)
-        if resolved.unknown:
-            parts = []
-            for unknown in resolved.unknown:
-                hint = ", ".join(f"**{s.name}**" for s in unknown.suggestions[:3])
-                parts.append(
-                    f"“{clip(unknown.query, 80)}”" + (f" (did you mean {hint}?)" if hint else "")
-                )
-            raise InvalidInput("Not in the catalog: " + "; ".join(parts) + ".")
-        refs = list(
-            {t.tool_id: ToolRef(t.tool_id, t.slug, t.name) for t in resolved.tools if t}.values()
-        )
+        refs = resolve_refs(await self.bot.fresh_catalog_index(), names)
         if len(refs) > MAX_TOOLS:
             raise InvalidInput(f"Name at most {MAX_TOOLS} tools: a post takes five tags at most.")
         return refs

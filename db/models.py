@@ -351,6 +351,8 @@ class ToolTally(SQLModel, table=True):
     never counts rows; "everywhere" is the sum over guilds."""
 
     __tablename__ = "tool_tallies"
+    # "What this server uses" ranks one guild's tallies without reading the others'.
+    __table_args__ = (Index("tool_tallies_by_guild", "guild_id", "stacks"),)
 
     tool_id: int = Field(foreign_key="tools.id", ondelete="CASCADE", primary_key=True)
     guild_id: int = Field(

@@ -25,6 +25,10 @@ SHIPPED_COMMANDS = {
     "pros",
     "cons",
     "decision",
+    "stack",
+    "follow",
+    "unfollow",
+    "following",
 }
 
 

@@ -185,7 +185,7 @@ async def test_0004_gives_recommendation_votes_their_message_and_keeps_pros(engi
             )
         )
     assert owner == 555
-    with pytest.raises(Exception, match="(?i)unique"):
+    with pytest.raises(Exception, match=r"(?i)unique"):
         async with engine.begin() as connection:
             await connection.execute(
                 text(

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from bot.errors import UnknownTool
+from bot.comparison import ToolRef
+from bot.errors import InvalidInput, UnknownTool
 from bot.resolver import CatalogIndex, ToolEntry
 from db.catalog_import import CatalogStats, catalog_revision, catalog_stats, read_revision
 from db.engine import SessionFactory
@@ -101,3 +102,20 @@ def resolve_or_raise(index: CatalogIndex, query: str) -> ToolEntry:
     if resolved.unknown:
         raise UnknownTool(query, [tool.name for tool in resolved.unknown[0].suggestions])
     return resolved.tools[0]  # type: ignore[return-value]
+
+
+def resolve_refs(index: CatalogIndex, names: Sequence[str]) -> list[ToolRef]:
+    """The tools a list of names means, each once, in the order named; `InvalidInput` naming
+    every unknown one with up to three suggestions."""
+    resolved = resolve_names(index, names)
+    if resolved.unknown:
+        parts = []
+        for unknown in resolved.unknown:
+            hint = ", ".join(f"**{s.name}**" for s in unknown.suggestions[:3])
+            shown = unknown.query if len(unknown.query) <= 80 else unknown.query[:79] + "…"
+            parts.append(f"“{shown}”" + (f" (did you mean {hint}?)" if hint else ""))
+        message = "Not in the catalog: " + "; ".join(parts) + "."
+        raise InvalidInput(message if len(message) <= 1900 else message[:1899] + "…")
+    return list(
+        {t.tool_id: ToolRef(t.tool_id, t.slug, t.name) for t in resolved.tools if t}.values()
+    )

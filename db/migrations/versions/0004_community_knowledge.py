@@ -38,6 +38,8 @@ def upgrade() -> None:
     with op.batch_alter_table("vote_messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("page", sa.Integer(), nullable=True))
 
+    op.create_index("tool_tallies_by_guild", "tool_tallies", ["guild_id", "stacks"], unique=False)
+
     op.create_table(
         "member_preferences",
         sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -50,6 +52,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("member_preferences")
+    op.drop_index("tool_tallies_by_guild", table_name="tool_tallies")
     with op.batch_alter_table("vote_messages", schema=None) as batch_op:
         batch_op.drop_column("page")
     op.drop_index("pros_cons_one_text_per_place", table_name="pros_cons")
