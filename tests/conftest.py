@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from simcord.env import Env
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
 
 from bot.bot import StackupBot
 from bot.charts import ChartRenderer
@@ -63,6 +64,27 @@ async def add_tools(session, *slugs: str) -> list[Tool]:
     session.add_all(tools)
     await session.flush()
     return tools
+
+
+def final(result):
+    """The message that answered: a followup replacing a deferral becomes the response."""
+    return result.followups[-1] if result.followups else result.response
+
+
+def last_error(env) -> Exception:
+    """The error the bot raised last (unwrapped); reading it acknowledges simcord's record."""
+    error = env.errors[-1]
+    return getattr(error, "original", error)
+
+
+async def rows(sessions, statement):
+    async with sessions() as session:
+        return list((await session.exec(statement)).all())
+
+
+async def tool_id(sessions, slug: str) -> int:
+    (found,) = await rows(sessions, select(Tool.id).where(Tool.slug == slug))
+    return found
 
 
 def sqlite_url(path: Path) -> str:

@@ -22,9 +22,9 @@ from db.models import (
     Decision,
     GuildSettings,
     Recommendation,
-    Tool,
     Vote,
 )
+from tests.conftest import final, last_error, rows, tool_id
 
 UP, DOWN = "👍", "👎"
 
@@ -47,26 +47,6 @@ def world(simcord_env):
         "mod": guild.add_member(simcord_env.create_user("mod"), roles=[mods]),
     }
     return {"guild": guild, "channel": channel, "forum": forum, **members}
-
-
-def final(result):
-    """The message that answered: a followup replacing a deferral becomes the response."""
-    return result.followups[-1] if result.followups else result.response
-
-
-def last_error(env) -> Exception:
-    error = env.errors[-1]
-    return getattr(error, "original", error)
-
-
-async def rows(sessions, statement):
-    async with sessions() as session:
-        return list((await session.exec(statement)).all())
-
-
-async def tool_id(sessions, slug: str) -> int:
-    (found,) = await rows(sessions, select(Tool.id).where(Tool.slug == slug))
-    return found
 
 
 async def deny_the_bot(env, channel, denied: discord.Permissions) -> None:

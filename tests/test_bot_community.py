@@ -14,7 +14,7 @@ from bot.ratelimit import RateLimited
 from bot.services.community import CommunityService
 from db import community
 from db.models import Follow, MemberPreference, StackEntry, Tool, ToolTally
-from tests.conftest import add_tools, make_settings, sqlite_url
+from tests.conftest import add_tools, final, last_error, make_settings, rows, sqlite_url
 
 GUILD_NAME = "Rustaceans & Pythonistas"
 
@@ -38,16 +38,6 @@ def world(simcord_env):
         "users": users,
         **members,
     }
-
-
-def last_error(env) -> Exception:
-    error = env.errors[-1]
-    return getattr(error, "original", error)
-
-
-async def rows(sessions, statement):
-    async with sessions() as session:
-        return list((await session.exec(statement)).all())
 
 
 async def tallies(sessions, guild_id: int, field: str) -> dict[str, int]:
@@ -79,11 +69,6 @@ async def follow_rows(sessions, guild_id: int, member_id: int) -> set[str]:
         .where(Follow.guild_id == guild_id, Follow.member_id == member_id),
     )
     return set(found)
-
-
-def final(result):
-    """The message that answered: a followup replacing a deferral becomes the response."""
-    return result.followups[-1] if result.followups else result.response
 
 
 def fields(embed) -> dict[str, str]:

@@ -14,10 +14,10 @@ from bot.ratelimit import RateLimited
 from bot.services.advice import AdviceService
 from bot.services.decisions import DecisionService, NewDecision
 from bot.voting import ReactionEvent
-from db.models import Decision, Tool, Vote, VoteMessage, VoteOption
+from db.models import Decision, Vote, VoteMessage, VoteOption
 from db.reaction_votes import apply_vote_batch
 from db.types import utcnow
-from tests.conftest import add_tools, make_settings, sqlite_url
+from tests.conftest import add_tools, last_error, make_settings, rows, sqlite_url, tool_id
 
 UP = "👍"
 FLASK_WHY = "Small and explicit; we only need a JSON API and chose our own ORM."
@@ -45,21 +45,6 @@ def world(simcord_env):
         for name in ("ada", "ben", "cy", "dee")
     }
     return {"guild": guild, "channel": channel, **members}
-
-
-def last_error(env) -> Exception:
-    error = env.errors[-1]
-    return getattr(error, "original", error)
-
-
-async def rows(sessions, statement):
-    async with sessions() as session:
-        return list((await session.exec(statement)).all())
-
-
-async def tool_id(sessions, slug: str) -> int:
-    (found,) = await rows(sessions, select(Tool.id).where(Tool.slug == slug))
-    return found
 
 
 async def decide(world, who="ada", chose="Flask", over="Django", why=FLASK_WHY, channel=None):

@@ -11,7 +11,8 @@ from sqlmodel import select
 from bot.bot import StackupBot
 from bot.ratelimit import RateLimited, member_rules
 from bot.voting import NUMBERED
-from db.models import ProCon, ToolTally, Vote, VoteMessage, VoteOption
+from db.models import ProCon, Tool, ToolTally, Vote, VoteMessage, VoteOption
+from tests.conftest import last_error, rows
 
 
 @pytest.fixture
@@ -26,14 +27,7 @@ def world(simcord_env):
     return {"guild": guild, "channel": channel, **members}
 
 
-async def rows(sessions, statement):
-    async with sessions() as session:
-        return list((await session.exec(statement)).all())
-
-
 async def reason(sessions, text: str, tool_slug: str = "flask") -> ProCon:
-    from db.models import Tool
-
     (found,) = await rows(
         sessions,
         select(ProCon)
@@ -44,8 +38,6 @@ async def reason(sessions, text: str, tool_slug: str = "flask") -> ProCon:
 
 
 async def add_pros(sessions, guild_id: int, texts: list[str], tool_slug: str = "flask") -> None:
-    from db.models import Tool
-
     async with sessions() as session, session.begin():
         (tool_id,) = (await session.exec(select(Tool.id).where(Tool.slug == tool_slug))).all()
         session.add_all(
@@ -60,11 +52,6 @@ def last_message(channel):
 
 def lines_of(message) -> list[str]:
     return message.embeds[0].description.splitlines()
-
-
-def last_error(env) -> Exception:
-    error = env.errors[-1]
-    return getattr(error, "original", error)
 
 
 async def test_a_similar_pro_is_offered_first_with_both_buttons(world, sessions):
