@@ -90,8 +90,8 @@ class Meta(commands.Cog):
         digest_channel="Where the weekly digest goes",
         idle_days="Days without activity before an advice post is closed",
     )
-    @app_commands.check(manages_server)
     @writes(CHANGES)
+    @app_commands.check(manages_server)  # checked first: a refused member spends nothing
     async def setup(
         self,
         interaction: discord.Interaction,

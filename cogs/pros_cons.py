@@ -101,9 +101,20 @@ async def post_voting_message(
     )
     message = callback.resource
     assert isinstance(message, discord.InteractionMessage)
-    await bot.pros_cons.attach_voting_message(
+    earlier = await bot.pros_cons.attach_voting_message(
         shown, guild_id=guild_id, channel_id=message.channel.id, message_id=message.id
     )
+    for closed in earlier:
+        # The older message of the same list stops counting; it says where voting went.
+        old = message.channel.get_partial_message(closed)  # type: ignore[union-attr]
+        try:
+            await old.edit(
+                content=f"Voting on this list moved to {message.jump_url}.",
+                view=None,
+                allowed_mentions=NO_PINGS,
+            )
+        except discord.HTTPException:
+            log.info("could not mark voting message %d as moved", closed, exc_info=True)
     try:
         for emoji, _ in shown.items:
             await message.add_reaction(emoji)
@@ -307,10 +318,11 @@ async def _tool_id(interaction: discord.Interaction, name: str) -> int:
 
 
 async def _reason_id(interaction: discord.Interaction, tool_id: int, kind: str, value: str) -> int:
-    """An item option: the id autocomplete sent, or the text typed, matched exactly."""
-    if value.isdigit():
-        return int(value)
+    """An item option: the id autocomplete sent (one of this tool's items), or the text typed,
+    matched exactly."""
     listing = await _service(interaction).listing(tool_id, kind, guild_id=_guild_id(interaction))
+    if value.isdigit() and int(value) in {reason.id for reason in listing.reasons}:
+        return int(value)
     wanted = " ".join(value.split()).casefold()
     for reason in listing.reasons:
         if reason.text.casefold() == wanted:
@@ -389,8 +401,8 @@ class ReasonCommands(app_commands.Group):
     @app_commands.describe(
         tool="The tool", duplicate="The item to merge away", into="The item that stays"
     )
-    @app_commands.check(manages_server)
     @writes(CHANGES)
+    @app_commands.check(manages_server)  # checked first: a refused member spends nothing
     async def merge(
         self,
         interaction: discord.Interaction,
@@ -400,20 +412,22 @@ class ReasonCommands(app_commands.Group):
     ) -> None:
         """Moderators: join a duplicate into another item; each voter of either counts once."""
         tool_id = await _tool_id(interaction, tool)
-        merged = await _service(interaction).merge(
-            await _reason_id(interaction, tool_id, self.kind, duplicate),
-            await _reason_id(interaction, tool_id, self.kind, into),
-            guild_id=_guild_id(interaction),
-            kind=self.kind,
+        duplicate_id = await _reason_id(interaction, tool_id, self.kind, duplicate)
+        into_id = await _reason_id(interaction, tool_id, self.kind, into)
+        # Rewriting every vote on the items may wait for a vote batch: answer within 3 s.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        merged, touched = await _service(interaction).merge(
+            duplicate_id, into_id, tool_id=tool_id, guild_id=_guild_id(interaction), kind=self.kind
         )
-        await interaction.response.send_message(
+        _cog(interaction).show_counts(touched)
+        await interaction.followup.send(
             merged_text(merged), ephemeral=True, allowed_mentions=NO_PINGS
         )
 
     @app_commands.command(name="remove")
     @app_commands.describe(tool="The tool", item="The item to remove, with its votes")
-    @app_commands.check(manages_server)
     @writes(CHANGES)
+    @app_commands.check(manages_server)
     async def remove(
         self,
         interaction: discord.Interaction,
@@ -422,12 +436,13 @@ class ReasonCommands(app_commands.Group):
     ) -> None:
         """Moderators: remove an item this server's members added."""
         tool_id = await _tool_id(interaction, tool)
-        text, votes = await _service(interaction).remove(
-            await _reason_id(interaction, tool_id, self.kind, item),
-            guild_id=_guild_id(interaction),
-            kind=self.kind,
+        reason_id = await _reason_id(interaction, tool_id, self.kind, item)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        text, votes, touched = await _service(interaction).remove(
+            reason_id, tool_id=tool_id, guild_id=_guild_id(interaction), kind=self.kind
         )
-        await interaction.response.send_message(
+        _cog(interaction).show_counts(touched)
+        await interaction.followup.send(
             removed_text(text, votes), ephemeral=True, allowed_mentions=NO_PINGS
         )
 
@@ -491,7 +506,11 @@ class ProsCons(commands.Cog):
 
     @commands.Cog.listener()
     async def on_stackup_votes_applied(self, result: BatchResult) -> None:
-        for message_id in sorted(result.changed_messages.get(VoteTarget.PRO_CON, ())):
+        self.show_counts(result.changed_messages.get(VoteTarget.PRO_CON, set()))
+
+    def show_counts(self, message_ids: list[int] | set[int]) -> None:
+        """These voting messages' counts changed: edit them (debounced)."""
+        for message_id in sorted(message_ids):
             self.counts.touch(message_id)
 
     @commands.Cog.listener()

@@ -47,6 +47,57 @@ def _pro_con_messages() -> object:
     return select(VoteMessage.message_id).where(VoteMessage.target_kind == PRO_CON)
 
 
+def _messages_listing(reason_ids: list[int]) -> object:
+    return select(VoteOption.message_id).where(
+        VoteOption.target_id.in_(reason_ids),  # type: ignore[attr-defined]
+        VoteOption.message_id.in_(_pro_con_messages()),  # type: ignore[attr-defined]
+    )
+
+
+async def lock_reasons(session: AsyncSession, reason_ids: list[int]) -> dict[int, ProCon]:
+    """The reasons, held for a merge or a removal until the transaction ends. On PostgreSQL
+    the voting messages listing them are locked first, in id order as vote batches lock them:
+    a batch in flight on those messages commits before the change reads the votes, and a later
+    one waits and then finds the options as the change left them. (SQLite has one writer.)"""
+    ids = sorted(set(reason_ids))
+    statement = select(ProCon).where(ProCon.id.in_(ids))  # type: ignore[union-attr]
+    if session.bind.dialect.name == "postgresql":
+        await session.exec(
+            select(VoteMessage.message_id)
+            .where(VoteMessage.message_id.in_(_messages_listing(ids)))  # type: ignore[attr-defined]
+            .order_by(VoteMessage.message_id)
+            .with_for_update()
+        )
+        statement = statement.order_by(ProCon.id).with_for_update()  # type: ignore[arg-type]
+    found = await session.exec(statement)
+    return {row.id: row for row in found.scalars().all()}  # type: ignore[misc]
+
+
+async def open_messages_listing(
+    session: AsyncSession, reason_ids: list[int], guild_id: int
+) -> list[int]:
+    """A guild's open voting messages that list any of these reasons (their counts change)."""
+    found = await session.exec(
+        select(VoteMessage.message_id).where(
+            VoteMessage.message_id.in_(_messages_listing(reason_ids)),  # type: ignore[attr-defined]
+            VoteMessage.guild_id == guild_id,
+            VoteMessage.is_open.is_(True),  # type: ignore[attr-defined]
+        )
+    )
+    return sorted(found.scalars().all())
+
+
+async def release_votes_of(session: AsyncSession, message_ids: list[int]) -> None:
+    """Messages closed: the votes they cast belong to no message any more, so a reaction taken
+    away on another message listing the item still withdraws them."""
+    if message_ids:
+        await session.exec(
+            update(Vote)
+            .where(Vote.message_id.in_(message_ids))  # type: ignore[union-attr]
+            .values(message_id=None)
+        )
+
+
 async def merge_reasons(session: AsyncSession, *, duplicate: ProCon, into: ProCon) -> MergeResult:
     """Join `duplicate` into `into` (same tool and kind): every voter of either keeps one vote
     on `into`; voting messages listing the duplicate now count for `into`."""
@@ -85,6 +136,31 @@ async def merge_reasons(session: AsyncSession, *, duplicate: ProCon, into: ProCo
             await move_tally(
                 session, tool_id=into.tool_id, guild_id=guild_id, field="votes", step=-count
             )
+    # A message listing both keeps the kept item's number only: two numbers for one item
+    # would let taking one reaction away withdraw a vote the other still shows. Elsewhere the
+    # duplicate's number now counts for the kept item.
+    listing_both = select(VoteOption.message_id).where(
+        VoteOption.target_id == into.id,
+        VoteOption.message_id.in_(_messages_listing([duplicate.id])),  # type: ignore[attr-defined]
+    )
+    # Votes those messages cast through the duplicate's number show no reaction for the kept
+    # item there: owned by no message, no recount of theirs withdraws them.
+    await session.exec(
+        update(Vote)
+        .where(
+            Vote.target_kind == PRO_CON,
+            Vote.target_id == into.id,
+            Vote.message_id.in_(listing_both),  # type: ignore[union-attr]
+        )
+        .values(message_id=None)
+    )
+    await session.exec(
+        delete(VoteOption).where(
+            VoteOption.target_id == duplicate.id,
+            VoteOption.message_id.in_(_pro_con_messages()),  # type: ignore[attr-defined]
+            VoteOption.message_id.in_(listing_both),  # type: ignore[attr-defined]
+        )
+    )
     await session.exec(
         update(VoteOption)
         .where(
@@ -119,3 +195,24 @@ async def remove_reason(session: AsyncSession, reason: ProCon) -> int:
     )
     await session.exec(delete(ProCon).where(ProCon.id == reason.id))
     return sum(guilds.values())
+
+
+async def open_list_messages(
+    session: AsyncSession, *, channel_id: int, tool_id: int, kind: str, page: int
+) -> list[int]:
+    """Open voting messages in a channel showing this page of this tool's pros (or cons)."""
+    listing = (
+        select(VoteOption.message_id)
+        .join(ProCon, ProCon.id == VoteOption.target_id)
+        .where(ProCon.tool_id == tool_id, ProCon.kind == kind)
+    )
+    found = await session.exec(
+        select(VoteMessage.message_id).where(
+            VoteMessage.channel_id == channel_id,
+            VoteMessage.target_kind == PRO_CON,
+            VoteMessage.page == page,
+            VoteMessage.is_open.is_(True),  # type: ignore[attr-defined]
+            VoteMessage.message_id.in_(listing),  # type: ignore[attr-defined]
+        )
+    )
+    return sorted(found.scalars().all())

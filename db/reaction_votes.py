@@ -124,6 +124,17 @@ async def load_vote_messages(
     cannot deadlock) until the transaction ends: a post closing meanwhile waits for these
     votes, or these votes wait and see it closed. SQLite has one writer at a time anyway."""
     ids = sorted(set(message_ids))
+    if lock and session.bind.dialect.name == "postgresql":
+        # Locked first, read after: a SELECT ... FOR UPDATE that waited re-checks only the
+        # locked rows, and would return options as they were before the writer it waited for
+        # (a merge re-pointing them) committed.
+        for start in range(0, len(ids), CHUNK):
+            await session.exec(
+                select(VoteMessage.message_id)
+                .where(VoteMessage.message_id.in_(ids[start : start + CHUNK]))  # type: ignore[attr-defined]
+                .order_by(VoteMessage.message_id)
+                .with_for_update()
+            )
     rows = []
     for start in range(0, len(ids), CHUNK):
         statement = (
@@ -141,8 +152,6 @@ async def load_vote_messages(
             .join(VoteOption, VoteOption.message_id == VoteMessage.message_id)
             .where(VoteMessage.message_id.in_(ids[start : start + CHUNK]))  # type: ignore[attr-defined]
         )
-        if lock and session.bind.dialect.name == "postgresql":
-            statement = statement.order_by(VoteMessage.message_id).with_for_update(of=VoteMessage)
         result = await session.exec(statement)
         rows.extend(result.all())
     grouped: dict[int, list] = defaultdict(list)

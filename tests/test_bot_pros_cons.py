@@ -158,10 +158,11 @@ async def test_reactions_on_a_voting_message_are_votes(world, simcord_env, sessi
 
 
 async def test_one_vote_per_member_across_voting_messages(world, simcord_env, sessions):
+    other_channel = world["guild"].create_text_channel("random")
     await world["ada"].slash(world["channel"], "pros vote", tool="flask")
     first = last_message(world["channel"])
-    await world["ben"].slash(world["channel"], "pros vote", tool="flask")
-    second = last_message(world["channel"])
+    await world["ben"].slash(other_channel, "pros vote", tool="flask")
+    second = last_message(other_channel)
     await world["cy"].react(first, "1️⃣")
     await world["cy"].react(second, "1️⃣")
     top = await reason(sessions, "For it flexibility")
@@ -172,7 +173,7 @@ async def test_one_vote_per_member_across_voting_messages(world, simcord_env, se
     # recount of the other message, leaves it.
     await world["cy"].unreact(second, "1️⃣")
     assert (await reason(sessions, "For it flexibility")).up_count == 1
-    await simcord_env.bot.get_cog("Votes").recount(world["channel"].id, second.id)
+    await simcord_env.bot.get_cog("Votes").recount(other_channel.id, second.id)
     await simcord_env.settle()
     assert (await reason(sessions, "For it flexibility")).up_count == 1
     await world["cy"].unreact(first, "1️⃣")
@@ -278,9 +279,17 @@ async def test_merge_keeps_every_voter_once(world, simcord_env, sessions):
         sessions, select(ToolTally).where(ToolTally.guild_id == world["guild"].id)
     )
     assert tally.votes == 3
-    # The duplicate's number on the voting message now counts for the kept one.
+    # The message listed both: the duplicate's number no longer counts there, and ben, who
+    # voted with it, keeps his vote through a recount that shows him on no kept number.
     await world["ada"].unreact(message, tiny)
-    assert (await reason(sessions, "Small core")).up_count == 2
+    await simcord_env.bot.get_cog("Votes").recount(world["channel"].id, message.id)
+    await simcord_env.settle()
+    assert (await reason(sessions, "Small core")).up_count == 3
+    # The message shows the counts of the moment, the merged item's number gone.
+    await simcord_env.advance_time(31)
+    shown = lines_of(last_message(world["channel"]))
+    assert not any("Tiny core" in line for line in shown)
+    assert f"{small} `3` Small core" in shown
 
 
 async def test_moderators_change_only_their_servers_items(world, simcord_env, sessions):
@@ -377,3 +386,27 @@ async def test_pro_votes_missed_while_stopped_are_repaired_at_start(
     assert (await reason(sessions, "User friendly")).up_count == 2
     voters = await rows(sessions, select(Vote.member_id))
     assert sorted(voters) == sorted([world["ada"].id, world["cy"].id])
+
+
+async def test_a_new_voting_message_of_the_same_list_replaces_the_old_one(
+    world, simcord_env, sessions
+):
+    await world["ada"].slash(world["channel"], "pros vote", tool="flask")
+    old = last_message(world["channel"])
+    await world["ben"].react(old, "1️⃣")
+    await world["cy"].slash(world["channel"], "pros vote", tool="flask")
+    new = last_message(world["channel"])
+    assert new.id != old.id
+    moved = next(m for m in world["channel"].history() if m.id == old.id)
+    assert moved.content == f"Voting on this list moved to {new.jump_url}."
+    (stored,) = await rows(sessions, select(VoteMessage).where(VoteMessage.message_id == old.id))
+    assert not stored.is_open
+    # The old message's reactions stop counting; the vote cast there stays and, owned by no
+    # message now, is withdrawn by taking the reaction away on the new one.
+    await world["cy"].react(old, "1️⃣")
+    assert (await reason(sessions, "For it flexibility")).up_count == 1
+    (vote,) = await rows(sessions, select(Vote))
+    assert (vote.member_id, vote.message_id) == (world["ben"].id, None)
+    await world["ben"].react(new, "1️⃣")
+    await world["ben"].unreact(new, "1️⃣")
+    assert (await reason(sessions, "For it flexibility")).up_count == 0

@@ -157,6 +157,14 @@ async def test_merge_keeps_every_voter_once_and_moves_voting_messages(db, flask)
             kind=VoteTarget.PRO_CON,
             options=[Option(NUMBERED[0], duplicate, 1), Option(NUMBERED[1], kept, 1)],
         )
+        await register_vote_message(
+            session,
+            message_id=778,
+            channel_id=2,
+            guild_id=GUILD,
+            kind=VoteTarget.PRO_CON,
+            options=[Option(NUMBERED[0], duplicate, 1)],
+        )
     for member in (1, 2):
         await vote(db, duplicate, member)
     for member in (2, 3):
@@ -169,16 +177,21 @@ async def test_merge_keeps_every_voter_once_and_moves_voting_messages(db, flask)
         voters = (await session.exec(select(Vote.member_id).where(Vote.target_id == kept))).all()
         row = await session.get(ProCon, kept)
         tally = await session.get(ToolTally, (flask, GUILD))
-        targets = (
-            await session.exec(select(VoteOption.target_id).where(VoteOption.message_id == 777))
+        options = (
+            await session.exec(
+                select(VoteOption.message_id, VoteOption.emoji, VoteOption.target_id).order_by(
+                    VoteOption.message_id
+                )
+            )
         ).all()
         assert await session.get(ProCon, duplicate) is None
     assert sorted(voters) == [1, 2, 3]
     assert (row.up_count, tally.votes) == (3, 3)
-    assert targets == [kept, kept]
-    # The duplicate's number now votes for the kept one.
+    # A message listing both keeps one number for the kept item; elsewhere the duplicate's
+    # number now votes for the kept one.
+    assert [tuple(o) for o in options] == [(777, NUMBERED[1], kept), (778, NUMBERED[0], kept)]
     async with db() as session, session.begin():
-        await apply_vote_batch(session, [ReactionEvent(777, 4, NUMBERED[0], True)], now=utcnow())
+        await apply_vote_batch(session, [ReactionEvent(778, 4, NUMBERED[0], True)], now=utcnow())
     async with db() as session:
         assert (await session.get(ProCon, kept)).up_count == 4
 

@@ -30,7 +30,9 @@ from db.models import ProCon, Tool, VoteMessage, VoteOption, VoteTarget
 from db.reaction_votes import close_vote_messages, register_vote_message
 from db.tool_queries import REASON_COLUMNS, visible_in
 from db.types import utcnow
-from db.votes import cast_vote
+from db.votes import UnknownVoteTarget, cast_vote
+
+GONE = "That pro or con is gone: it was merged or removed."
 
 
 def _reason(row: object) -> Reason:
@@ -112,23 +114,27 @@ class ProsConsService:
 
     async def vote_for(self, reason_id: int, *, guild_id: int, member_id: int) -> VoteCast:
         """A vote cast with a button (not a reaction): it belongs to no voting message."""
-        async with self._sessions() as session, session.begin():
-            reason = await self._visible(session, reason_id, guild_id)
-            change = await cast_vote(
-                session,
-                kind=VoteTarget.PRO_CON,
-                target_id=reason_id,
-                member_id=member_id,
-                guild_id=guild_id,
-                value=1,
-            )
-            await session.refresh(reason)
-            return VoteCast(_reason(reason), change.changed)
+        try:
+            async with self._sessions() as session, session.begin():
+                reason = await self._visible(session, reason_id, guild_id)
+                change = await cast_vote(
+                    session,
+                    kind=VoteTarget.PRO_CON,
+                    target_id=reason_id,
+                    member_id=member_id,
+                    guild_id=guild_id,
+                    value=1,
+                )
+                await session.refresh(reason)
+                return VoteCast(_reason(reason), change.changed)
+        except UnknownVoteTarget:
+            # Merged or removed between the read and the vote; the vote rolled back with it.
+            raise InvalidInput(GONE) from None
 
     async def _visible(self, session: AsyncSession, reason_id: int, guild_id: int) -> ProCon:
         reason = await session.get(ProCon, reason_id)
         if reason is None or reason.guild_id not in (None, guild_id):
-            raise InvalidInput("That pro or con is gone: it was merged or removed.")
+            raise InvalidInput(GONE)
         return reason
 
     # -- voting messages -----------------------------------------------------------------
@@ -151,23 +157,46 @@ class ProsConsService:
 
     async def attach_voting_message(
         self, page: VotingPage, *, guild_id: int, channel_id: int, message_id: int
-    ) -> None:
-        """The voting message is out: its numbered reactions now count as votes."""
+    ) -> list[int]:
+        """The voting message is out: its numbered reactions now count as votes. An earlier
+        voting message of the same list (channel, tool, kind, page) closes: one open message
+        per list keeps the recounts at start bounded. Returns the closed ones' ids."""
         async with self._sessions() as session, session.begin():
+            # Items removed since the page was read are left out; a removal after this waits
+            # for it (on PostgreSQL) and then takes this message's options too.
+            statement = select(ProCon.id).where(
+                ProCon.id.in_([o.target_id for o in page.options])  # type: ignore[union-attr]
+            )
+            if session.bind.dialect.name == "postgresql":
+                statement = statement.order_by(ProCon.id).with_for_update(read=True)
+            existing = set((await session.exec(statement)).scalars().all())
+            earlier = await queries.open_list_messages(
+                session,
+                channel_id=channel_id,
+                tool_id=page.tool.id,
+                kind=page.kind,
+                page=page.page,
+            )
             await register_vote_message(
                 session,
                 message_id=message_id,
                 channel_id=channel_id,
                 guild_id=guild_id,
                 kind=VoteTarget.PRO_CON,
-                options=page.options,
+                options=[o for o in page.options if o.target_id in existing],
                 page=page.page,
             )
+            await self._close(session, earlier)
+        return earlier
 
     async def close_voting(self, message_ids: Sequence[int]) -> None:
-        """Voting messages deleted: their reactions stop counting (votes cast stay)."""
+        """Voting messages deleted: their reactions stop counting; votes cast stay."""
         async with self._sessions() as session, session.begin():
-            await close_vote_messages(session, message_ids)
+            await self._close(session, list(message_ids))
+
+    async def _close(self, session: AsyncSession, message_ids: list[int]) -> None:
+        await close_vote_messages(session, message_ids)
+        await queries.release_votes_of(session, message_ids)
 
     async def voting_page_of(self, message_id: int) -> tuple[int, VotingPage] | None:
         """A voting message as it should show now: its items, with the counts of this moment
@@ -219,33 +248,50 @@ class ProsConsService:
 
     # -- moderation ----------------------------------------------------------------------
 
-    async def merge(self, duplicate_id: int, into_id: int, *, guild_id: int, kind: str) -> Merged:
+    async def merge(
+        self, duplicate_id: int, into_id: int, *, tool_id: int, guild_id: int, kind: str
+    ) -> tuple[Merged, list[int]]:
+        """Join a duplicate into another item; with the ids of this guild's open voting
+        messages whose counts changed."""
         if duplicate_id == into_id:
             raise InvalidInput("Choose two different items: the duplicate, and the one to keep.")
         async with self._sessions() as session, session.begin():
-            duplicate = await self._own(session, duplicate_id, guild_id, kind)
-            into = await self._visible(session, into_id, guild_id)
-            if into.tool_id != duplicate.tool_id or into.kind != duplicate.kind:
-                raise InvalidInput(
-                    "Both items must be the same tool's, and both pros or both cons."
-                )
+            locked = await queries.lock_reasons(session, [duplicate_id, into_id])
+            duplicate = self._own(locked.get(duplicate_id), tool_id, guild_id, kind)
+            into = self._visible_among(locked.get(into_id), tool_id, guild_id, kind)
+            touched = await queries.open_messages_listing(
+                session, [duplicate_id, into_id], guild_id
+            )
             gone = duplicate.text
             result = await queries.merge_reasons(session, duplicate=duplicate, into=into)
             await session.refresh(into)
-            return Merged(_reason(into), gone, result.moved, result.dropped)
+            return Merged(_reason(into), gone, result.moved, result.dropped), touched
 
-    async def remove(self, reason_id: int, *, guild_id: int, kind: str) -> tuple[str, int]:
-        """The removed text and how many votes went with it."""
+    async def remove(
+        self, reason_id: int, *, tool_id: int, guild_id: int, kind: str
+    ) -> tuple[str, int, list[int]]:
+        """The removed text, how many votes went with it, and the open voting messages of this
+        guild that listed it."""
         async with self._sessions() as session, session.begin():
-            reason = await self._own(session, reason_id, guild_id, kind)
+            locked = await queries.lock_reasons(session, [reason_id])
+            reason = self._own(locked.get(reason_id), tool_id, guild_id, kind)
+            touched = await queries.open_messages_listing(session, [reason_id], guild_id)
             votes = await queries.remove_reason(session, reason)
-            return reason.text, votes
+            return reason.text, votes, touched
 
-    async def _own(self, session: AsyncSession, reason_id: int, guild_id: int, kind: str) -> ProCon:
-        reason = await self._visible(session, reason_id, guild_id)
-        singular = KIND_WORDS[kind][0]
-        if reason.kind != kind:
-            raise InvalidInput(f"That is not a {singular}.")
+    def _visible_among(
+        self, reason: ProCon | None, tool_id: int, guild_id: int, kind: str
+    ) -> ProCon:
+        if reason is None or reason.guild_id not in (None, guild_id):
+            raise InvalidInput(GONE)
+        if reason.tool_id != tool_id or reason.kind != kind:
+            raise InvalidInput(
+                f"That is not one of this tool's {KIND_WORDS[kind][1]}: choose from the list."
+            )
+        return reason
+
+    def _own(self, reason: ProCon | None, tool_id: int, guild_id: int, kind: str) -> ProCon:
+        reason = self._visible_among(reason, tool_id, guild_id, kind)
         if reason.guild_id is None:
             raise NotAllowed(
                 f"“{reason.text}” comes from the catalog, shared by every server; a server's "
