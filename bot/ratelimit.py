@@ -68,6 +68,14 @@ class RateLimiter:
             self._sweep()
         self._hits.setdefault((bucket, key), deque()).append(self.clock())
 
+    def allows(self, bucket: str, key: Hashable) -> bool:
+        """Count one write if `key` may make it now; False (counting nothing) if not."""
+        try:
+            self.hit(bucket, key)
+        except RateLimited:
+            return False
+        return True
+
     def _sweep(self) -> None:
         now = self.clock()
         for (bucket, key), hits in list(self._hits.items()):

@@ -87,9 +87,12 @@ async def send_comparison(
         button.item.row = 1  # under the four actions, a row of their own
         view.add_item(button)
     await _followup(interaction, embeds=embeds, file=chart, view=view)
-    await bot.compare.record_run(
-        [tool.id for tool in comparison.tools], guild_id=interaction.guild_id
-    )
+    # Counting the run is a write: a member over their limit still gets the comparison, but
+    # their runs stop moving "Related comparisons".
+    if bot.limits.allows(CHANGES, (interaction.guild_id, interaction.user.id)):
+        await bot.compare.record_run(
+            [tool.id for tool in comparison.tools], guild_id=interaction.guild_id
+        )
 
 
 async def send_tool_card(

@@ -8,6 +8,7 @@ per decision, the first edit after a quiet spell at once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 import discord
 from discord import app_commands
@@ -156,21 +157,19 @@ class Decisions(commands.Cog):
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
         if payload.guild_id is not None:
-            await self._message_gone(payload.message_id)
+            await self._messages_gone([payload.message_id])
 
     @commands.Cog.listener()
     async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
         if payload.guild_id is not None:
-            for message_id in sorted(payload.message_ids):
-                await self._message_gone(message_id)
+            await self._messages_gone(payload.message_ids)
 
     @commands.Cog.listener()
     async def on_stackup_vote_message_gone(self, message_id: int) -> None:
-        await self._message_gone(message_id)
+        await self._messages_gone([message_id])
 
-    async def _message_gone(self, message_id: int) -> None:
-        decision_id = await self.bot.decisions.withdraw(message_id)
-        if decision_id is not None:
+    async def _messages_gone(self, message_ids: Iterable[int]) -> None:
+        for decision_id in await self.bot.decisions.withdraw(message_ids):
             log.info("decision %d withdrawn: its message was deleted", decision_id)
 
 

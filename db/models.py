@@ -143,14 +143,14 @@ class ProCon(SQLModel, table=True):
 
     __tablename__ = "pros_cons"
     __table_args__ = (
-        # One text per tool and kind in each place: the catalog (no guild) and each guild. A
-        # member's pro belongs to their guild; catalog pros are seen everywhere.
+        # One text per tool and kind in each place, whatever its case: the catalog (no guild)
+        # and each guild. A member's pro belongs to their guild; catalog pros are everywhere.
         Index(
             "pros_cons_one_text_per_place",
             "tool_id",
             "kind",
             sql_text("coalesce(guild_id, 0)"),
-            "text",
+            sql_text("lower(text)"),
             unique=True,
         ),
         CheckConstraint("kind IN ('pro', 'con')", name="kind"),

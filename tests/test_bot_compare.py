@@ -16,6 +16,7 @@ from sqlmodel import select
 from bot.bot import StackupBot
 from bot.comparison import format_count
 from bot.errors import InvalidInput
+from bot.ratelimit import member_rules
 from db import community
 from db.models import Comparison, Follow, ProCon, Tool, ToolTally, VoteTarget
 from db.votes import cast_vote
@@ -488,3 +489,17 @@ async def test_long_pros_and_cons_lists_page_through_the_bot(simcord_env, world,
     assert all(f"Reason {n:03d} " in text for n in range(150))
     back = await member.click(shown, label="◀ Previous")
     assert back.response.content == f"Page {pages - 1} of {pages}"
+
+
+async def test_runs_over_the_members_limit_are_answered_but_not_counted(
+    simcord_env, simcord_bot, world, sessions
+):
+    _guild, channel, member = world
+    simcord_bot.limits.clock = lambda: 1000.0
+    simcord_bot.limits.rules = member_rules(additions_per_minute=5, changes_per_minute=2)
+    for _ in range(3):
+        result = await member.slash(channel, "compare", first="flask", second="django")
+        assert result.response.embeds[0].title == "Flask vs Django"
+    async with sessions() as session:
+        runs = (await session.exec(select(Comparison.run_count))).all()
+    assert runs == [2]

@@ -389,8 +389,8 @@ async def test_the_service_records_counts_lists_and_withdraws_decisions(db):
     figures = await advice.figures(guild_id=guild, tools=[refs["django"]])
     assert [d.id for d in figures.decisions] == [first.id]
 
-    assert await decisions.withdraw(999) is None
-    assert await decisions.withdraw(101) == first.id
+    assert await decisions.withdraw([999]) == []
+    assert await decisions.withdraw([101, 999]) == [first.id]
     assert await decisions.decision(first.id) is None
     async with db() as session:
         assert (await session.exec(select(Vote).where(Vote.target_id == first.id))).all() == []

@@ -185,17 +185,43 @@ async def test_0004_gives_recommendation_votes_their_message_and_keeps_pros(engi
             )
         )
     assert owner == 555
-    with pytest.raises(Exception, match=r"(?i)unique"):
-        async with engine.begin() as connection:
-            await connection.execute(
-                text(
-                    "INSERT INTO pros_cons (id, tool_id, kind, text, imported_count, up_count,"
-                    " down_count, created_at) VALUES (3, 1, 'pro', 'Simple', 0, 0, 0,"
-                    " CURRENT_TIMESTAMP)"
+    # Once per place, whatever the case.
+    for duplicate in (
+        "(3, 1, 'pro', 'simple', NULL, 0, 0, 0, CURRENT_TIMESTAMP)",
+        "(3, 1, 'pro', 'SIMPLE', 77, 0, 0, 0, CURRENT_TIMESTAMP)",
+    ):
+        with pytest.raises(Exception, match=r"(?i)unique"):
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text(
+                        "INSERT INTO pros_cons (id, tool_id, kind, text, guild_id,"
+                        " imported_count, up_count, down_count, created_at) VALUES " + duplicate
+                    )
                 )
-            )
-    # Down again: the guild's copy of a catalog text cannot stay under the old constraint.
+    # A member's pro older than the catalog's same text, with a vote and its tally.
+    async with engine.begin() as connection:
+        for statement in (
+            "INSERT INTO pros_cons (id, tool_id, kind, text, guild_id, imported_count, up_count,"
+            " down_count, created_at) VALUES (4, 1, 'pro', 'Fast', 77, 0, 1, 0,"
+            " CURRENT_TIMESTAMP)",
+            "INSERT INTO pros_cons (id, tool_id, kind, text, imported_count, up_count,"
+            " down_count, created_at) VALUES (5, 1, 'pro', 'Fast', 3, 0, 0, CURRENT_TIMESTAMP)",
+            "INSERT INTO votes (id, target_kind, target_id, member_id, guild_id, value,"
+            " message_id, created_at, updated_at) VALUES (2, 'pro_con', 4, 8, 77, 1, NULL,"
+            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            "INSERT INTO tool_tallies (tool_id, guild_id, stacks, followers, votes) VALUES"
+            " (1, 77, 0, 0, 1)",
+        ):
+            await connection.execute(text(statement))
+    # Down again: members' copies of a catalog text cannot stay under the old constraint;
+    # they go with their votes, and the tally follows.
     await migrate.downgrade(engine, "0003")
     async with engine.connect() as connection:
-        texts = (await connection.execute(text("SELECT text, guild_id FROM pros_cons"))).all()
-    assert [tuple(row) for row in texts] == [("Simple", None)]
+        texts = (
+            await connection.execute(text("SELECT text, guild_id FROM pros_cons ORDER BY id"))
+        ).all()
+        votes = (await connection.execute(text("SELECT target_kind FROM votes"))).all()
+        tally = (await connection.execute(text("SELECT votes FROM tool_tallies"))).scalar_one()
+    assert [tuple(row) for row in texts] == [("Simple", None), ("Fast", None)]
+    assert [tuple(row) for row in votes] == [("recommendation",)]
+    assert tally == 0

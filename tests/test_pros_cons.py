@@ -103,6 +103,10 @@ def test_rate_limits_count_a_sliding_minute_per_key():
     limiter.hit("adds", "ada")
     with pytest.raises(RateLimited):
         limiter.hit("adds", "ada")
+    # `allows` is the same count, answered with a bool.
+    assert not limiter.allows("adds", "ada")
+    now[0] = 70.5
+    assert limiter.allows("adds", "ada")
 
 
 # ---------------------------------------------------------------- database

@@ -7,7 +7,7 @@ and its vote message are written together, so every recorded decision can be vot
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -134,27 +134,52 @@ class DecisionService:
                 return None
             return _line(decision, refs)
 
-    async def withdraw(self, message_id: int) -> int | None:
-        """The decision's message is gone: the decision goes too, with its votes. Its id, if
-        the message was a decision's."""
-        async with self._sessions() as session, session.begin():
+    async def withdraw(self, message_ids: Iterable[int]) -> list[int]:
+        """Messages are gone: the decisions they were go too, with their votes. Returns those
+        decisions' ids. Most deleted messages are not decisions': they cost one read."""
+        ids = sorted(set(message_ids))
+        if not ids:
+            return []
+        async with self._sessions() as session:
             found = (
                 await session.exec(
-                    select(VoteOption.target_id)
-                    .join(VoteMessage, VoteMessage.message_id == VoteOption.message_id)
-                    .where(
-                        VoteMessage.message_id == message_id,
+                    select(VoteMessage.message_id).where(
+                        VoteMessage.message_id.in_(ids),  # type: ignore[attr-defined]
                         VoteMessage.target_kind == VoteTarget.DECISION.value,
                     )
                 )
-            ).first()
-            if found is None:
-                return None
+            ).all()
+        if not found:
+            return []
+        async with self._sessions() as session, session.begin():
+            if session.bind.dialect.name == "postgresql":
+                # Held as vote batches hold them: a batch in flight on these messages commits
+                # first, and a later one finds them gone.
+                await session.exec(
+                    select(VoteMessage.message_id)
+                    .where(VoteMessage.message_id.in_(found))  # type: ignore[attr-defined]
+                    .order_by(VoteMessage.message_id)
+                    .with_for_update()
+                )
+            decision_ids = sorted(
+                (
+                    await session.exec(
+                        select(VoteOption.target_id).where(
+                            VoteOption.message_id.in_(found)  # type: ignore[attr-defined]
+                        )
+                    )
+                ).all()
+            )
             await session.exec(
                 delete(Vote).where(
-                    Vote.target_kind == VoteTarget.DECISION.value, Vote.target_id == found
+                    Vote.target_kind == VoteTarget.DECISION.value,
+                    Vote.target_id.in_(decision_ids),  # type: ignore[attr-defined]
                 )
             )
-            await session.exec(delete(VoteMessage).where(VoteMessage.message_id == message_id))
-            await session.exec(delete(Decision).where(Decision.id == found))
-            return found
+            await session.exec(
+                delete(VoteMessage).where(VoteMessage.message_id.in_(found))  # type: ignore[attr-defined]
+            )
+            await session.exec(
+                delete(Decision).where(Decision.id.in_(decision_ids))  # type: ignore[union-attr]
+            )
+            return decision_ids

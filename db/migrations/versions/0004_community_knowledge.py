@@ -31,7 +31,7 @@ def upgrade() -> None:
     op.create_index(
         "pros_cons_one_text_per_place",
         "pros_cons",
-        ["tool_id", "kind", sa.text("coalesce(guild_id, 0)"), "text"],
+        ["tool_id", "kind", sa.text("coalesce(guild_id, 0)"), sa.text("lower(text)")],
         unique=True,
     )
 
@@ -56,11 +56,24 @@ def downgrade() -> None:
     with op.batch_alter_table("vote_messages", schema=None) as batch_op:
         batch_op.drop_column("page")
     op.drop_index("pros_cons_one_text_per_place", table_name="pros_cons")
-    # Members' pros that repeat another place's text cannot survive the old constraint.
+    # Members' pros repeating a text of the catalog or of an older member's pro cannot
+    # survive the old constraint: they go with their votes, and the vote tallies follow.
+    twins = (
+        "SELECT id FROM pros_cons WHERE guild_id IS NOT NULL AND EXISTS (SELECT 1 FROM "
+        "pros_cons AS other WHERE other.tool_id = pros_cons.tool_id AND other.kind = "
+        "pros_cons.kind AND other.text = pros_cons.text AND other.id != pros_cons.id AND "
+        "(other.guild_id IS NULL OR other.id < pros_cons.id))"
+    )
+    op.execute(f"DELETE FROM votes WHERE target_kind = 'pro_con' AND target_id IN ({twins})")
     op.execute(
-        "DELETE FROM pros_cons WHERE guild_id IS NOT NULL AND EXISTS (SELECT 1 FROM pros_cons "
-        "AS other WHERE other.tool_id = pros_cons.tool_id AND other.kind = pros_cons.kind "
-        "AND other.text = pros_cons.text AND other.id < pros_cons.id)"
+        "DELETE FROM vote_options WHERE message_id IN (SELECT message_id FROM vote_messages "
+        f"WHERE target_kind = 'pro_con') AND target_id IN ({twins})"
+    )
+    op.execute(f"DELETE FROM pros_cons WHERE id IN (SELECT id FROM ({twins}) AS gone)")
+    op.execute(
+        "UPDATE tool_tallies SET votes = (SELECT count(*) FROM votes JOIN pros_cons ON "
+        "pros_cons.id = votes.target_id WHERE votes.target_kind = 'pro_con' AND "
+        "pros_cons.tool_id = tool_tallies.tool_id AND votes.guild_id = tool_tallies.guild_id)"
     )
     with op.batch_alter_table("pros_cons", schema=None) as batch_op:
         batch_op.create_unique_constraint(
