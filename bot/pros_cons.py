@@ -102,6 +102,8 @@ class Added:
 class VoteCast:
     reason: Reason
     changed: bool
+    # The guild's open voting messages listing the item, whose counts changed.
+    shown_on: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

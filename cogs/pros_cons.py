@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import discord
@@ -263,6 +264,7 @@ class VoteSimilar(
                 self.reason_id, guild_id=guild_id, member_id=interaction.user.id
             )
             await interaction.response.edit_message(content=vote_text(cast), view=None)
+            _cog(interaction).show_counts(cast.shown_on)
 
         await _guarded(interaction, run())
 
@@ -508,7 +510,7 @@ class ProsCons(commands.Cog):
     async def on_stackup_votes_applied(self, result: BatchResult) -> None:
         self.show_counts(result.changed_messages.get(VoteTarget.PRO_CON, set()))
 
-    def show_counts(self, message_ids: list[int] | set[int]) -> None:
+    def show_counts(self, message_ids: Iterable[int]) -> None:
         """These voting messages' counts changed: edit them (debounced)."""
         for message_id in sorted(message_ids):
             self.counts.touch(message_id)

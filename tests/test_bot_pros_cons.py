@@ -181,10 +181,13 @@ async def test_one_vote_per_member_across_voting_messages(world, simcord_env, se
 
 
 async def test_a_vote_cast_by_button_survives_recounts(world, simcord_env, sessions):
-    asked = await world["ada"].slash(world["channel"], "pros add", tool="flask", text="Secure")
-    await world["ada"].click(asked.response, label="Vote for that one")
     await world["ben"].slash(world["channel"], "pros vote", tool="flask")
     message = last_message(world["channel"])
+    assert "4️⃣ `6` Secured (6 StackShare + 0 members)" in lines_of(message)
+    asked = await world["ada"].slash(world["channel"], "pros add", tool="flask", text="Secure")
+    await world["ada"].click(asked.response, label="Vote for that one")
+    # The voting message listing it shows the vote.
+    assert "4️⃣ `7` Secured (6 StackShare + 1 members)" in lines_of(last_message(world["channel"]))
     await simcord_env.bot.get_cog("Votes").recount(world["channel"].id, message.id)
     await simcord_env.settle()
     assert (await reason(sessions, "Secured")).up_count == 1
@@ -306,6 +309,14 @@ async def test_moderators_change_only_their_servers_items(world, simcord_env, se
     assert "comes from the catalog" in catalog.response.content
     assert await reason(sessions, "Secured")
 
+    # An id of another tool's item is no item of this tool's.
+    koa_pro = (await reason(sessions, "Async/Await", tool_slug="koa")).id
+    other = await world["admin"].slash(
+        world["channel"], "pros remove", tool="flask", item=str(koa_pro)
+    )
+    assert other.response.content.startswith(f"Flask has no pro “{koa_pro}”")
+    assert await reason(sessions, "Async/Await", tool_slug="koa")
+
     removed = await world["admin"].slash(
         world["channel"], "pros remove", tool="flask", item="tiny core"
     )
@@ -315,7 +326,7 @@ async def test_moderators_change_only_their_servers_items(world, simcord_env, se
         sessions, select(ToolTally).where(ToolTally.guild_id == world["guild"].id)
     )
     assert tally.votes == 0
-    assert len(simcord_env.errors) == 1
+    assert len(simcord_env.errors) == 2
 
 
 async def test_additions_are_rate_limited_per_member(world, simcord_env, simcord_bot, sessions):

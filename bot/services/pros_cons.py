@@ -126,7 +126,12 @@ class ProsConsService:
                     value=1,
                 )
                 await session.refresh(reason)
-                return VoteCast(_reason(reason), change.changed)
+                shown_on = (
+                    await queries.open_messages_listing(session, [reason_id], guild_id)
+                    if change.changed
+                    else []
+                )
+                return VoteCast(_reason(reason), change.changed, tuple(shown_on))
         except UnknownVoteTarget:
             # Merged or removed between the read and the vote; the vote rolled back with it.
             raise InvalidInput(GONE) from None
