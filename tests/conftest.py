@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from simcord.env import Env
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
@@ -85,6 +86,23 @@ async def rows(sessions, statement):
 async def tool_id(sessions, slug: str) -> int:
     (found,) = await rows(sessions, select(Tool.id).where(Tool.slug == slug))
     return found
+
+
+async def until_a_session_waits_on_a_lock(db) -> None:
+    """Polls PostgreSQL's own view of its sessions (no timed sleep)."""
+    for _ in range(10_000):
+        async with db() as session:
+            waiting = (
+                await session.exec(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        " AND datname = current_database()"
+                    )
+                )
+            ).one()[0]
+        if waiting:
+            return
+    raise AssertionError("no session ever waited on a lock")
 
 
 def sqlite_url(path: Path) -> str:

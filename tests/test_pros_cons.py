@@ -3,6 +3,8 @@ limits) and merge/remove on SQLite and on the PostgreSQL server."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import func
 from sqlmodel import select
@@ -11,13 +13,14 @@ from bot.comparison import Reason
 from bot.errors import InvalidInput
 from bot.pros_cons import check_text, most_similar, page_count, page_of, same_text
 from bot.ratelimit import RateLimited, RateLimiter, Rule
+from bot.services.pros_cons import ProsConsService
 from bot.voting import NUMBERED, Option, ReactionEvent, Recount, Step, run_steps
 from db import pros_cons
 from db.models import ProCon, ToolTally, Vote, VoteOption, VoteTarget
 from db.reaction_votes import apply_vote_batch, register_vote_message
 from db.types import utcnow
 from db.votes import cast_vote
-from tests.conftest import add_tools
+from tests.conftest import add_tools, until_a_session_waits_on_a_lock
 
 GUILD, OTHER = 1_100_000_000_000_000_001, 1_100_000_000_000_000_002
 SEED_FLASK_PROS = [
@@ -239,3 +242,47 @@ async def test_a_recount_settles_only_the_votes_its_message_cast(db, flask):
         held = dict((await session.exec(select(Vote.member_id, Vote.message_id))).all())
         assert (await session.get(ProCon, pro)).up_count == 2
     assert held == {2: 802, 9: None}
+
+
+async def test_a_merge_waits_for_votes_in_flight_and_carries_them(db, flask):
+    """PostgreSQL: a batch holding the duplicate's voting message commits before the merge
+    reads the votes, so its vote moves over instead of staying behind on a deleted item."""
+    if db.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time; the race needs concurrent writers")
+    duplicate, kept = await add(db, flask, "Tiny core"), await add(db, flask, "Small core")
+    async with db() as session, session.begin():
+        await register_vote_message(
+            session,
+            message_id=777,
+            channel_id=1,
+            guild_id=GUILD,
+            kind=VoteTarget.PRO_CON,
+            options=[Option(NUMBERED[0], duplicate, 1)],
+        )
+    batch_written, release = asyncio.Event(), asyncio.Event()
+
+    async def votes_in_flight() -> None:
+        async with db() as session, session.begin():
+            await apply_vote_batch(
+                session, [ReactionEvent(777, 5, NUMBERED[0], True)], now=utcnow()
+            )
+            batch_written.set()
+            await release.wait()
+
+    writer = asyncio.create_task(votes_in_flight())
+    await batch_written.wait()
+    merging = asyncio.create_task(
+        ProsConsService(db).merge(duplicate, kept, tool_id=flask, guild_id=GUILD, kind="pro")
+    )
+    await until_a_session_waits_on_a_lock(db)
+    assert not merging.done()
+    release.set()
+    await writer
+    merged, _ = await merging
+    assert (merged.moved, merged.kept.up) == (1, 1)
+    async with db() as session:
+        votes = (await session.exec(select(Vote.target_id, Vote.member_id))).all()
+        tally = await session.get(ToolTally, (flask, GUILD))
+        option = (await session.exec(select(VoteOption.target_id))).one()
+    assert [tuple(v) for v in votes] == [(kept, 5)]
+    assert (tally.votes, option) == (1, kept)

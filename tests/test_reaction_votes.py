@@ -9,7 +9,7 @@ from collections import defaultdict
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from bot.services.advice import AdviceService
 from bot.services.votes import VoteService
@@ -25,7 +25,7 @@ from db.models import (
 )
 from db.reaction_votes import apply_vote_batch, register_vote_message
 from db.types import utcnow
-from tests.conftest import add_tools
+from tests.conftest import add_tools, until_a_session_waits_on_a_lock
 
 GUILD = 1_100_000_000_000_000_001
 CHANNEL = 1_100_000_000_000_000_002
@@ -292,23 +292,6 @@ async def test_open_messages_are_split_by_shard(world):
     assert await service.open_messages(shard_ids=others, shard_count=3) == []
 
 
-async def _until_a_session_waits_on_a_lock(db) -> None:
-    """Polls PostgreSQL's own view of its sessions (no timed sleep)."""
-    for _ in range(10_000):
-        async with db() as session:
-            waiting = (
-                await session.exec(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                        " AND datname = current_database()"
-                    )
-                )
-            ).one()[0]
-        if waiting:
-            return
-    raise AssertionError("the close never waited on the votes in flight")
-
-
 async def test_a_post_closing_while_votes_are_written_counts_them(world):
     """PostgreSQL: the verdict waits for a batch of votes in flight, then ranks with them."""
     db = world["db"]
@@ -333,7 +316,7 @@ async def test_a_post_closing_while_votes_are_written_counts_them(world):
     closing = asyncio.create_task(
         AdviceService(db).close(thread_id=4444, closer_id=1, may_manage_threads=False)
     )
-    await _until_a_session_waits_on_a_lock(db)
+    await until_a_session_waits_on_a_lock(db)
     assert not closing.done()
     release.set()
     await writer
