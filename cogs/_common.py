@@ -158,3 +158,20 @@ class MemberNames:
                 return "A member"
         self.remember(guild_id, member_id, member.display_name)
         return member.display_name
+
+
+async def edit_embed(
+    bot: StackupBot, channel_id: int, message_id: int, embed: discord.Embed, *, guild_id: int
+) -> bool:
+    """Show a message's embed anew (counts changed) by id, with no fetch; False if the message
+    is gone. Other failures are logged: the next change edits it again."""
+    message = bot.get_partial_messageable(channel_id, guild_id=guild_id).get_partial_message(
+        message_id
+    )
+    try:
+        await message.edit(embed=embed, allowed_mentions=NO_PINGS)
+    except discord.NotFound:
+        return False
+    except discord.HTTPException:
+        log.info("could not edit message %d", message_id, exc_info=True)
+    return True

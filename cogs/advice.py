@@ -56,6 +56,7 @@ from cogs._common import (
     MemberNames,
     bot_of,
     chart_file,
+    edit_embed,
     keep_recent,
     limit_writes,
     writes,
@@ -687,13 +688,13 @@ class Advice(commands.Cog):
         if summary is None or summary.thread_id is None or summary.starter_message_id is None:
             return
         asker = await self.names.display_name(summary.guild_id, summary.asker_id)
-        message = self.bot.get_partial_messageable(
-            summary.thread_id, guild_id=summary.guild_id
-        ).get_partial_message(summary.starter_message_id)
-        try:
-            await message.edit(embed=starter_embed(summary, asker), allowed_mentions=NO_PINGS)
-        except discord.HTTPException:
-            log.info("could not edit the starter of advice post %d", post_id, exc_info=True)
+        await edit_embed(
+            self.bot,
+            summary.thread_id,
+            summary.starter_message_id,
+            starter_embed(summary, asker),
+            guild_id=summary.guild_id,
+        )
 
 
 async def setup(bot: StackupBot) -> None:

@@ -30,7 +30,7 @@ from bot.services.decisions import (
     checked_reason,
 )
 from bot.voting import UP
-from cogs._common import NO_PINGS, Debouncer, MemberNames, writes
+from cogs._common import NO_PINGS, Debouncer, MemberNames, edit_embed, writes
 from db.models import VoteTarget
 from db.reaction_votes import BatchResult
 
@@ -144,13 +144,13 @@ class Decisions(commands.Cog):
         if decision is None or decision.channel_id is None or decision.message_id is None:
             return
         name = await self.names.display_name(decision.guild_id, decision.member_id)
-        message = self.bot.get_partial_messageable(
-            decision.channel_id, guild_id=decision.guild_id
-        ).get_partial_message(decision.message_id)
-        try:
-            await message.edit(embed=decision_embed(decision, name), allowed_mentions=NO_PINGS)
-        except discord.HTTPException:
-            log.info("could not edit the message of decision %d", decision_id, exc_info=True)
+        await edit_embed(
+            self.bot,
+            decision.channel_id,
+            decision.message_id,
+            decision_embed(decision, name),
+            guild_id=decision.guild_id,
+        )
 
     # -- a deleted message withdraws its decision -----------------------------------------
 

@@ -39,6 +39,7 @@ from cogs._common import (
     NO_PINGS,
     Debouncer,
     bot_of,
+    edit_embed,
     keep_recent,
     limit_writes,
     manages_server,
@@ -524,11 +525,10 @@ class ProsCons(commands.Cog):
         found = await self.bot.pros_cons.voting_page_of(message_id)
         if found is None:
             return
-        channel_id, shown = found
-        message = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
-        try:
-            await message.edit(embed=voting_embed(shown), allowed_mentions=NO_PINGS)
-        except discord.NotFound:
+        channel_id, guild_id, shown = found
+        if not await edit_embed(
+            self.bot, channel_id, message_id, voting_embed(shown), guild_id=guild_id
+        ):
             await self.bot.pros_cons.close_voting([message_id])
 
 

@@ -36,6 +36,18 @@ TABLES = {
 }
 
 
+# A category, a tool and an advice post, as rows any revision since 0002 holds.
+A_TOOL_AND_A_POST = (
+    "INSERT INTO categories (id, name, path) VALUES (1, 'Web', 'Web')",
+    "INSERT INTO tools (id, slug, name, description, category_id, features, created_at,"
+    " updated_at) VALUES (1, 'flask', 'Flask', 'd', 1, '[]', CURRENT_TIMESTAMP,"
+    " CURRENT_TIMESTAMP)",
+    "INSERT INTO advice_posts (id, guild_id, channel_id, asker_id, title, question,"
+    " context, status, created_at, last_activity_at) VALUES (1, 77, 2, 3, 't', 'q', '',"
+    " 'open', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def engine(request, tmp_path):
     if request.param == "sqlite":
@@ -112,13 +124,7 @@ async def test_upgrading_and_downgrading_keeps_advice_rows(engine):
     await migrate.upgrade(engine, "0002")
     async with engine.begin() as connection:
         for statement in (
-            "INSERT INTO categories (id, name, path) VALUES (1, 'Web', 'Web')",
-            "INSERT INTO tools (id, slug, name, description, category_id, features, created_at,"
-            " updated_at) VALUES (1, 'flask', 'Flask', 'd', 1, '[]', CURRENT_TIMESTAMP,"
-            " CURRENT_TIMESTAMP)",
-            "INSERT INTO advice_posts (id, guild_id, channel_id, asker_id, title, question,"
-            " context, status, created_at, last_activity_at) VALUES (1, 77, 2, 3, 't', 'q', '',"
-            " 'open', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            *A_TOOL_AND_A_POST,
             "INSERT INTO advice_post_tools (post_id, tool_id) VALUES (1, 1)",
             "INSERT INTO recommendations (id, post_id, tool_id, member_id, reason, up_count,"
             " down_count, created_at) VALUES (1, 1, 1, 4, 'r', 2, 0, CURRENT_TIMESTAMP)",
@@ -156,13 +162,7 @@ async def test_0004_gives_recommendation_votes_their_message_and_keeps_pros(engi
     await migrate.upgrade(engine, "0003")
     async with engine.begin() as connection:
         for statement in (
-            "INSERT INTO categories (id, name, path) VALUES (1, 'Web', 'Web')",
-            "INSERT INTO tools (id, slug, name, description, category_id, features, created_at,"
-            " updated_at) VALUES (1, 'flask', 'Flask', 'd', 1, '[]', CURRENT_TIMESTAMP,"
-            " CURRENT_TIMESTAMP)",
-            "INSERT INTO advice_posts (id, guild_id, channel_id, asker_id, title, question,"
-            " context, status, created_at, last_activity_at) VALUES (1, 77, 2, 3, 't', 'q', '',"
-            " 'open', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            *A_TOOL_AND_A_POST,
             "INSERT INTO recommendations (id, post_id, tool_id, member_id, reason, message_id,"
             " up_count, down_count, created_at) VALUES (1, 1, 1, 4, 'r', 555, 1, 0,"
             " CURRENT_TIMESTAMP)",

@@ -203,7 +203,7 @@ class ProsConsService:
         await close_vote_messages(session, message_ids)
         await queries.release_votes_of(session, message_ids)
 
-    async def voting_page_of(self, message_id: int) -> tuple[int, VotingPage] | None:
+    async def voting_page_of(self, message_id: int) -> tuple[int, int, VotingPage] | None:
         """A voting message as it should show now: its items, with the counts of this moment
         (items merged or removed since leave their number, so the others keep theirs)."""
         async with self._sessions() as session:
@@ -243,12 +243,16 @@ class ProsConsService:
             if emoji in by_emoji and by_emoji[emoji] in reasons
         )
         assert tool is not None
-        return message.channel_id, VotingPage(
-            ToolRef(tool.id or 0, tool.slug, tool.name),
-            first.kind,
-            message.page or 1,
-            page_count(total),
-            items,
+        return (
+            message.channel_id,
+            message.guild_id,
+            VotingPage(
+                ToolRef(tool.id or 0, tool.slug, tool.name),
+                first.kind,
+                message.page or 1,
+                page_count(total),
+                items,
+            ),
         )
 
     # -- moderation ----------------------------------------------------------------------
