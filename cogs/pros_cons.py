@@ -46,7 +46,7 @@ from cogs._common import (
     writes,
 )
 from db.models import VoteTarget
-from db.reaction_votes import BatchResult
+from db.reaction_votes import BatchResult, Withdrawn
 
 log = logging.getLogger(__name__)
 
@@ -492,6 +492,9 @@ class ProsCons(commands.Cog):
         self.counts = Debouncer(
             bot.settings.ranking_edit_seconds, self.refresh_voting_message, name="pros-cons-edit"
         )
+        self.recounts = Debouncer(
+            bot.settings.ranking_edit_seconds, self.recount, name="pros-cons-recount"
+        )
 
     def keep_draft(self, draft_id: int, draft: Draft) -> None:
         keep_recent(self.drafts, draft_id, draft, DRAFTS_KEPT)
@@ -506,10 +509,34 @@ class ProsCons(commands.Cog):
             self.bot.tree.remove_command(group.name)
         self.bot.remove_dynamic_items(VotingPageButton, VoteOnSelect, VoteSimilar, AddAnyway)
         self.counts.cancel()
+        self.recounts.cancel()
 
     @commands.Cog.listener()
     async def on_stackup_votes_applied(self, result: BatchResult) -> None:
         self.show_counts(result.changed_messages.get(VoteTarget.PRO_CON, set()))
+        await self._recount_other_messages(result.withdrawn)
+
+    async def _recount_other_messages(self, withdrawn: list[Withdrawn]) -> None:
+        """A vote withdrawn on one message may still show as a reaction on another message
+        listing the same item (another channel's list): recount those, so the vote comes back
+        if it does."""
+        by_guild: dict[int, tuple[set[int], set[int]]] = {}
+        for vote in withdrawn:
+            if vote.kind is VoteTarget.PRO_CON:
+                targets, sources = by_guild.setdefault(vote.guild_id, (set(), set()))
+                targets.add(vote.target_id)
+                sources.add(vote.message_id)
+        for guild_id, (targets, sources) in sorted(by_guild.items()):
+            listing = await self.bot.pros_cons.voting_messages_listing(sorted(targets), guild_id)
+            for message_id in listing:
+                if message_id not in sources:
+                    self.recounts.touch(message_id)
+
+    async def recount(self, message_id: int) -> None:
+        votes = self.bot.get_cog("Votes")
+        info = await self.bot.votes.vote_message(message_id)
+        if votes is not None and info is not None:
+            await votes.recount(info.channel_id, message_id, info)  # type: ignore[attr-defined]
 
     def show_counts(self, message_ids: Iterable[int]) -> None:
         """These voting messages' counts changed: edit them (debounced)."""

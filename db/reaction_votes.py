@@ -65,6 +65,19 @@ class StaleReaction:
     value: int = 0
 
 
+@dataclass(frozen=True)
+class Withdrawn:
+    """A vote withdrawn by taking a reaction away on `message_id`. The member may still show
+    the reaction on another message listing the same target (a pro on two voting messages):
+    a recount of those finds it."""
+
+    kind: VoteTarget
+    target_id: int
+    member_id: int
+    guild_id: int
+    message_id: int
+
+
 @dataclass
 class BatchResult:
     applied: int = 0
@@ -76,6 +89,7 @@ class BatchResult:
     # showing again), by kind.
     changed_messages: dict[VoteTarget, set[int]] = field(default_factory=lambda: defaultdict(set))
     stale_reactions: list[StaleReaction] = field(default_factory=list)
+    withdrawn: list[Withdrawn] = field(default_factory=list)
 
 
 async def register_vote_message(
@@ -336,6 +350,10 @@ async def _apply_kind(
             continue
         if outcome.after is None:
             deletes.append(key)
+            if any(step.action == "clear" for _, step, _ in entries):
+                result.withdrawn.append(
+                    Withdrawn(kind, key[0], key[1], message.guild_id, message.message_id)
+                )
         elif outcome.before is None:
             inserts.append(
                 {

@@ -421,3 +421,19 @@ async def test_a_new_voting_message_of_the_same_list_replaces_the_old_one(
     await world["ben"].react(new, "1️⃣")
     await world["ben"].unreact(new, "1️⃣")
     assert (await reason(sessions, "For it flexibility")).up_count == 0
+
+
+async def test_a_vote_still_shown_on_another_message_comes_back(world, simcord_env, sessions):
+    other_channel = world["guild"].create_text_channel("random")
+    await world["ada"].slash(world["channel"], "pros vote", tool="flask")
+    first = last_message(world["channel"])
+    await world["ben"].slash(other_channel, "pros vote", tool="flask")
+    second = last_message(other_channel)
+    await world["cy"].react(first, "1️⃣")
+    await world["cy"].react(second, "1️⃣")
+    # Taken away on the message that cast it, while the other still shows it: the other
+    # message is recounted and the vote is cy's again, now owned by that message.
+    await world["cy"].unreact(first, "1️⃣")
+    assert (await reason(sessions, "For it flexibility")).up_count == 1
+    (vote,) = await rows(sessions, select(Vote))
+    assert (vote.member_id, vote.message_id) == (world["cy"].id, second.id)

@@ -194,6 +194,11 @@ class ProsConsService:
             await self._close(session, earlier)
         return earlier
 
+    async def voting_messages_listing(self, reason_ids: Sequence[int], guild_id: int) -> list[int]:
+        """A guild's open voting messages listing any of these items."""
+        async with self._sessions() as session:
+            return await queries.open_messages_listing(session, list(reason_ids), guild_id)
+
     async def close_voting(self, message_ids: Sequence[int]) -> None:
         """Voting messages deleted: their reactions stop counting; votes cast stay."""
         async with self._sessions() as session, session.begin():
