@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 import discord
 from discord import app_commands
 
-from bot.bot import StackupBot
+from bot.bot import StackupBot, report_error
 from bot.charts import ChartSpec
 from bot.ratelimit import RateLimited
 from bot.render.compare import CHART_FILENAME
@@ -175,3 +175,19 @@ async def edit_embed(
     except discord.HTTPException:
         log.info("could not edit message %d", message_id, exc_info=True)
     return True
+
+
+async def guarded(interaction: discord.Interaction, action: Awaitable[None]) -> None:
+    """A component's failure reaches the member the same way a command's does."""
+    try:
+        await action
+    except Exception as error:  # every failure is reported to the member, none swallowed
+        await report_error(interaction, error)
+
+
+async def recount_message(bot: StackupBot, channel_id: int, message_id: int) -> None:
+    """Read a vote message's reactions back once (the Votes cog): reactions made before it
+    was registered as a vote message, or while a vote was away, count."""
+    votes = bot.get_cog("Votes")
+    if votes is not None:
+        await votes.recount(channel_id, message_id)  # type: ignore[attr-defined]

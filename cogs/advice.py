@@ -57,8 +57,10 @@ from cogs._common import (
     bot_of,
     chart_file,
     edit_embed,
+    guarded,
     keep_recent,
     limit_writes,
+    recount_message,
     writes,
 )
 from cogs._forum import POST_TAG_LIMIT, ensure_solved_tag, tags_for
@@ -232,10 +234,10 @@ class AdviceListPage(
         )
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await _send_list(interaction, self.tool_id or None, self.status, self.page, edit=True)
-        except Exception as error:
-            await report_error(interaction, error)
+        await guarded(
+            interaction,
+            _send_list(interaction, self.tool_id or None, self.status, self.page, edit=True),
+        )
 
 
 async def _send_list(
@@ -520,9 +522,7 @@ class Advice(commands.Cog):
         self._recommended.pop(message.channel.id, None)
         # Reactions made in the moment before the message counted as a vote message are
         # read back from the message itself.
-        votes = self.bot.get_cog("Votes")
-        if votes is not None:
-            await votes.recount(message.channel.id, message.id)  # type: ignore[attr-defined]
+        await recount_message(self.bot, message.channel.id, message.id)
 
     @recommend.autocomplete("tool")
     async def _recommend_tool(

@@ -8,14 +8,14 @@ kept in memory.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.autocomplete import tool_choices
-from bot.bot import StackupBot, report_error
+from bot.bot import StackupBot
 from bot.comparison import ToolAlternatives, ToolRef
 from bot.errors import InvalidInput
 from bot.ratelimit import CHANGES
@@ -30,7 +30,7 @@ from bot.render.compare import (
 )
 from bot.services.catalog import ResolvedNames, UnresolvedName, resolve_names
 from bot.services.compare import MAX_COMPARED
-from cogs._common import NO_PINGS, bot_of, chart_file, limit_writes
+from cogs._common import NO_PINGS, bot_of, chart_file, guarded, limit_writes
 from cogs.pros_cons import VoteOnSelect
 
 CONTENT = 2000
@@ -151,14 +151,6 @@ def actions_view(tool_ids: Sequence[int]) -> discord.ui.View:
 # ---------------------------------------------------------------- components
 
 
-async def _guarded(interaction: discord.Interaction, action: Awaitable[None]) -> None:
-    """A component's failure reaches the member the same way a command's does."""
-    try:
-        await action
-    except Exception as error:  # every failure is reported to the member, none swallowed
-        await report_error(interaction, error)
-
-
 class ToolAction(
     discord.ui.DynamicItem[discord.ui.Button],
     template=r"stackup:cmp:(?P<action>pc|alts|advice|follow):" + IDS,
@@ -199,7 +191,7 @@ class ToolAction(
             "advice": _ask_for_advice,
             "follow": _offer_follow,
         }
-        await _guarded(interaction, handlers[self.action](interaction, self.tool_ids))
+        await guarded(interaction, handlers[self.action](interaction, self.tool_ids))
 
 
 async def _show_reasons(
@@ -307,7 +299,7 @@ class FollowSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"stackup
         return cls(_ids(match["ids"]), item)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _guarded(interaction, self._apply(interaction))
+        await guarded(interaction, self._apply(interaction))
 
     async def _apply(self, interaction: discord.Interaction) -> None:
         bot = bot_of(interaction)
@@ -357,7 +349,7 @@ class ReasonsPage(
         return cls(_ids(match["ids"]), int(match["page"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _guarded(interaction, _show_reasons(interaction, self.tool_ids, self.page, edit=True))
+        await guarded(interaction, _show_reasons(interaction, self.tool_ids, self.page, edit=True))
 
 
 class Shortcut(
@@ -391,7 +383,7 @@ class Shortcut(
             action = send_tool_card(interaction, self.tool_ids[0])
         else:
             action = send_alternatives(interaction, self.tool_ids[:1], ephemeral=False)
-        await _guarded(interaction, action)
+        await guarded(interaction, action)
 
 
 class CompareWithSelect(
@@ -427,7 +419,7 @@ class CompareWithSelect(
     async def callback(self, interaction: discord.Interaction) -> None:
         chosen = [int(value) for value in self.item.values if value.isdigit()]
         ids = list(dict.fromkeys([self.tool_id, *chosen]))[:MAX_COMPARED]
-        await _guarded(interaction, send_comparison(interaction, ids))
+        await guarded(interaction, send_comparison(interaction, ids))
 
 
 DYNAMIC_ITEMS = (

@@ -30,7 +30,7 @@ from bot.services.decisions import (
     checked_reason,
 )
 from bot.voting import UP
-from cogs._common import NO_PINGS, Debouncer, MemberNames, edit_embed, writes
+from cogs._common import NO_PINGS, Debouncer, MemberNames, edit_embed, recount_message, writes
 from db.models import VoteTarget
 from db.reaction_votes import BatchResult
 
@@ -116,9 +116,7 @@ class Decisions(commands.Cog):
             log.info("could not add 👍 in %d", message.channel.id, exc_info=True)
         # Reactions made in the moment before the message counted as a vote message are
         # read back from the message itself.
-        votes = self.bot.get_cog("Votes")
-        if votes is not None:
-            await votes.recount(message.channel.id, message.id)  # type: ignore[attr-defined]
+        await recount_message(self.bot, message.channel.id, message.id)
 
     @decision.autocomplete("chose")
     async def _chose(

@@ -19,9 +19,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.autocomplete import CHOICE_NAME_LIMIT, tool_choices
-from bot.bot import StackupBot, report_error
+from bot.bot import StackupBot
 from bot.errors import InvalidInput
-from bot.pros_cons import KIND_WORDS, Added, VotingPage
+from bot.pros_cons import KIND_WORDS, Added, VotingPage, same_text
 from bot.ratelimit import ADDITIONS, CHANGES
 from bot.render.compare import clip
 from bot.render.pros_cons import (
@@ -40,9 +40,11 @@ from cogs._common import (
     Debouncer,
     bot_of,
     edit_embed,
+    guarded,
     keep_recent,
     limit_writes,
     manages_server,
+    recount_message,
     writes,
 )
 from db.models import VoteTarget
@@ -77,13 +79,6 @@ def _guild_id(interaction: discord.Interaction) -> int:
     if interaction.guild_id is None:
         raise InvalidInput("Pros and cons are voted in servers, not in direct messages.")
     return interaction.guild_id
-
-
-async def _guarded(interaction: discord.Interaction, action: object) -> None:
-    try:
-        await action  # type: ignore[misc]
-    except Exception as error:  # every failure is reported to the member, none swallowed
-        await report_error(interaction, error)
 
 
 # ---------------------------------------------------------------- voting messages
@@ -128,9 +123,7 @@ async def post_voting_message(
             ephemeral=True,
             allowed_mentions=NO_PINGS,
         )
-    votes = bot.get_cog("Votes")
-    if votes is not None:
-        await votes.recount(message.channel.id, message.id)  # type: ignore[attr-defined]
+    await recount_message(bot, message.channel.id, message.id)
 
 
 def _pages_view(shown: VotingPage) -> discord.ui.View:
@@ -181,7 +174,7 @@ class VotingPageButton(
             limit_writes(interaction, CHANGES)
             await post_voting_message(interaction, self.tool_id, self.kind, self.page)
 
-        await _guarded(interaction, run())
+        await guarded(interaction, run())
 
 
 class VoteOnSelect(
@@ -231,7 +224,7 @@ class VoteOnSelect(
             limit_writes(interaction, CHANGES)
             await post_voting_message(interaction, int(tool), kind, 1)
 
-        await _guarded(interaction, run())
+        await guarded(interaction, run())
 
 
 # ---------------------------------------------------------------- near-duplicates
@@ -267,7 +260,7 @@ class VoteSimilar(
             await interaction.response.edit_message(content=vote_text(cast), view=None)
             _cog(interaction).show_counts(cast.shown_on)
 
-        await _guarded(interaction, run())
+        await guarded(interaction, run())
 
 
 class AddAnyway(
@@ -309,7 +302,7 @@ class AddAnyway(
             )
             await interaction.response.edit_message(content=added_text(added), view=None)
 
-        await _guarded(interaction, run())
+        await guarded(interaction, run())
 
 
 # ---------------------------------------------------------------- commands
@@ -320,20 +313,26 @@ async def _tool_id(interaction: discord.Interaction, name: str) -> int:
     return resolve_or_raise(index, name).tool_id
 
 
-async def _reason_id(interaction: discord.Interaction, tool_id: int, kind: str, value: str) -> int:
-    """An item option: the id autocomplete sent (one of this tool's items), or the text typed,
-    matched exactly."""
+async def _reason_ids(
+    interaction: discord.Interaction, tool_id: int, kind: str, *values: str
+) -> list[int]:
+    """Item options: each the id autocomplete sent (one of this tool's items), or the text
+    typed, matched exactly. The tool's list is read once for all of them."""
     listing = await _service(interaction).listing(tool_id, kind, guild_id=_guild_id(interaction))
-    if value.isdigit() and int(value) in {reason.id for reason in listing.reasons}:
-        return int(value)
-    wanted = " ".join(value.split()).casefold()
-    for reason in listing.reasons:
-        if reason.text.casefold() == wanted:
-            return reason.id
-    raise InvalidInput(
-        f"{listing.tool.name} has no {KIND_WORDS[kind][0]} “{clip(value, 80)}”: "
-        "choose one from the list."
-    )
+    ids = {reason.id for reason in listing.reasons}
+    found = []
+    for value in values:
+        if value.isdigit() and int(value) in ids:
+            found.append(int(value))
+            continue
+        same = same_text(value, listing.reasons)
+        if same is None:
+            raise InvalidInput(
+                f"{listing.tool.name} has no {KIND_WORDS[kind][0]} “{clip(value, 80)}”: "
+                "choose one from the list."
+            )
+        found.append(same.id)
+    return found
 
 
 class ReasonCommands(app_commands.Group):
@@ -415,8 +414,7 @@ class ReasonCommands(app_commands.Group):
     ) -> None:
         """Moderators: join a duplicate into another item; each voter of either counts once."""
         tool_id = await _tool_id(interaction, tool)
-        duplicate_id = await _reason_id(interaction, tool_id, self.kind, duplicate)
-        into_id = await _reason_id(interaction, tool_id, self.kind, into)
+        duplicate_id, into_id = await _reason_ids(interaction, tool_id, self.kind, duplicate, into)
         # Rewriting every vote on the items may wait for a vote batch: answer within 3 s.
         await interaction.response.defer(ephemeral=True, thinking=True)
         merged, touched = await _service(interaction).merge(
@@ -439,7 +437,7 @@ class ReasonCommands(app_commands.Group):
     ) -> None:
         """Moderators: remove an item this server's members added."""
         tool_id = await _tool_id(interaction, tool)
-        reason_id = await _reason_id(interaction, tool_id, self.kind, item)
+        (reason_id,) = await _reason_ids(interaction, tool_id, self.kind, item)
         await interaction.response.defer(ephemeral=True, thinking=True)
         text, votes, touched = await _service(interaction).remove(
             reason_id, tool_id=tool_id, guild_id=_guild_id(interaction), kind=self.kind
@@ -533,10 +531,9 @@ class ProsCons(commands.Cog):
                     self.recounts.touch(message_id)
 
     async def recount(self, message_id: int) -> None:
-        votes = self.bot.get_cog("Votes")
         info = await self.bot.votes.vote_message(message_id)
-        if votes is not None and info is not None:
-            await votes.recount(info.channel_id, message_id, info)  # type: ignore[attr-defined]
+        if info is not None:
+            await recount_message(self.bot, info.channel_id, message_id)
 
     def show_counts(self, message_ids: Iterable[int]) -> None:
         """These voting messages' counts changed: edit them (debounced)."""

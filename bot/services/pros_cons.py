@@ -22,6 +22,7 @@ from bot.pros_cons import (
     most_similar,
     page_count,
     page_of,
+    same_text,
 )
 from bot.voting import NUMBERED
 from db import pros_cons as queries
@@ -88,10 +89,7 @@ class ProsConsService:
         async with self._sessions() as session, session.begin():
             found = await self._listing(session, tool_id, kind, guild_id)
             singular = KIND_WORDS[kind][0]
-            same = next(
-                (r for r in found.reasons if r.text.casefold() == text.casefold()),
-                None,
-            )
+            same = same_text(text, found.reasons)
             if same is not None and anyway:
                 raise InvalidInput(
                     f"{found.tool.name} already has that {singular}: “{same.text}”. "
