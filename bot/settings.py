@@ -51,8 +51,17 @@ class Settings(BaseSettings):
     rate_additions_per_minute: int = Field(default=5, ge=1, le=1000)
     # ...and changes to stacks, follows, votes by button and moderation, a minute.
     rate_changes_per_minute: int = Field(default=20, ge=1, le=1000)
+    # Scheduled work: the sweep that catches any deadline without a timer, and the repair of
+    # vote messages that had votes since their last recount.
+    sweep_minutes: int = Field(default=10, ge=1, le=1440)
+    vote_repair_minutes: int = Field(default=5, ge=1, le=1440)
+    # GitHub stars and forks of catalog tools: refetched once they are this old. Without a
+    # token GitHub allows 60 requests an hour, so a refresh spreads over hours; with one, 5000.
+    github_token: SecretStr | None = None
+    github_api_url: str = "https://api.github.com"
+    stats_refresh_hours: int = Field(default=24, ge=1, le=24 * 30)
 
-    @field_validator("discord_token", mode="before")
+    @field_validator("discord_token", "github_token", mode="before")
     @classmethod
     def _blank_token_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -102,12 +111,12 @@ class Settings(BaseSettings):
             raise ValueError("is not a valid database URL") from None
         return value
 
-    @field_validator("discord_api_base_url", "discord_gateway_url")
+    @field_validator("discord_api_base_url", "discord_gateway_url", "github_api_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.strip().rstrip("/")
 
-    @field_validator("discord_api_base_url")
+    @field_validator("discord_api_base_url", "github_api_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -195,8 +204,12 @@ def configure_logging(settings: Settings) -> None:
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)-8s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
     )
-    token = settings.discord_token.get_secret_value() if settings.discord_token else ""
-    handler.addFilter(RedactSecrets([token]))
+    secrets = [
+        secret.get_secret_value()
+        for secret in (settings.discord_token, settings.github_token)
+        if secret is not None
+    ]
+    handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)

@@ -176,6 +176,8 @@ class Vote(SQLModel, table=True):
     __tablename__ = "votes"
     __table_args__ = (
         UniqueConstraint("target_kind", "target_id", "member_id", name="votes_one_per_member"),
+        # A guild's votes of one kind in a week (the digest's most voted pros and cons).
+        Index("votes_by_guild_kind_time", "guild_id", "target_kind", "created_at"),
         CheckConstraint("value IN (-1, 1)", name="value"),
     )
 
@@ -260,6 +262,8 @@ class AdvicePost(SQLModel, table=True):
     __table_args__ = (
         Index("advice_posts_open_by_guild", "guild_id", "status"),
         Index("advice_posts_verdicts_by_guild", "guild_id", "verdict_tool_id"),
+        # The scheduler reads every open post of its shards at start and in each sweep.
+        Index("advice_posts_by_status", "status", "last_activity_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -276,6 +280,8 @@ class AdvicePost(SQLModel, table=True):
     # What the verdict named: the accepted tool, else the most voted recommendation's.
     verdict_tool_id: int | None = Field(default=None, foreign_key="tools.id", ondelete="SET NULL")
     created_at: datetime = _timestamp()
+    # Votes, recommendations and members' messages in the thread move it; the idle close
+    # and its warning are counted from it.
     last_activity_at: datetime = _timestamp()
     reminder_sent_at: datetime | None = _timestamp(nullable=True)
     idle_warning_sent_at: datetime | None = _timestamp(nullable=True)
@@ -404,7 +410,72 @@ class GuildSettings(SQLModel, table=True):
     digest_day: int | None = None
     digest_hour: int | None = None
     timezone: str = Field(default="UTC", max_length=64)
+    # When the digest's channel, day, hour or zone last changed: weeks due before it were
+    # never asked for, so a digest missed while the bot was down is only sent after it.
+    digest_set_at: datetime | None = _timestamp(nullable=True)
     updated_at: datetime = _timestamp()
+
+
+class CompareDay(SQLModel, table=True):
+    """How many times members of a guild ran /compare with a tool on one UTC day: the weekly
+    digest's "most compared" reads a week of these instead of a log of runs."""
+
+    __tablename__ = "compare_days"
+    __table_args__ = (Index("compare_days_by_guild_day", "guild_id", "day"),)
+
+    guild_id: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    tool_id: int = Field(foreign_key="tools.id", ondelete="CASCADE", primary_key=True)
+    day: date = Field(primary_key=True)
+    runs: int = 0
+
+
+class JobRun(SQLModel, table=True):
+    """One run of a scheduled job for one scope (a guild; 0 for tool-wide work) and period
+    ("2026-W48", "2026-11-24"). The row is claimed before the work, by one process only, so a
+    period's work happens once whatever restarts or other processes do."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "scope", "period", name="job_runs_once_per_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=40)
+    scope: int = Field(sa_type=BigInteger)
+    period: str = Field(max_length=20)
+    claimed_by: str = Field(max_length=100)
+    claimed_at: datetime = _timestamp()
+    # None while the claimer works; a claim left unfinished for long was lost with its process.
+    finished_at: datetime | None = _timestamp(nullable=True)
+    outcome: str | None = Field(default=None, max_length=200)
+
+
+class JobState(SQLModel, table=True):
+    """A tool-wide job's own deadline and last run, e.g. external stats paused until a rate
+    limit resets."""
+
+    __tablename__ = "job_state"
+
+    job: str = Field(max_length=40, primary_key=True)
+    next_run_at: datetime | None = _timestamp(nullable=True)
+    last_run_at: datetime | None = _timestamp(nullable=True)
+    last_outcome: str | None = Field(default=None, max_length=200)
+
+
+class StatCheck(SQLModel, table=True):
+    """When a tool's figures from an outside source (GitHub) were fetched and are due again,
+    with the ETag that makes an unchanged answer free."""
+
+    __tablename__ = "stat_checks"
+
+    tool_id: int = Field(foreign_key="tools.id", ondelete="CASCADE", primary_key=True)
+    source: str = Field(max_length=50, primary_key=True)
+    next_check_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    checked_at: datetime | None = _timestamp(nullable=True)
+    etag: str | None = Field(default=None, max_length=200)
+    # ok, not_found, failed: how the last check ended.
+    status: str = Field(default="ok", max_length=20)
+    failures: int = 0
 
 
 class AppMeta(SQLModel, table=True):
