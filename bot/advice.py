@@ -17,6 +17,7 @@ CONTEXT_LIMIT = 1000
 REASON_LIMIT = 1000
 MAX_TOOLS = 5  # a forum post takes at most five tags
 IDLE_DAYS_RANGE = (1, 90)
+DEFAULT_IDLE_DAYS = 7
 LIST_PAGE_SIZE = 5
 
 OPEN = "open"
@@ -28,7 +29,10 @@ class GuildConfig:
     guild_id: int
     advice_forum_id: int | None = None
     digest_channel_id: int | None = None
-    idle_days: int = 7
+    idle_days: int = DEFAULT_IDLE_DAYS
+    digest_day: int | None = None
+    digest_hour: int | None = None
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True)

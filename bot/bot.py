@@ -9,6 +9,8 @@ import json
 import logging
 import pkgutil
 import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import discord
 from discord import app_commands
@@ -26,11 +28,17 @@ from bot.services.catalog import About, CatalogService
 from bot.services.community import CommunityService
 from bot.services.compare import CompareService
 from bot.services.decisions import DecisionService
+from bot.services.digest import DigestService
+from bot.services.external_stats import ExternalStatsService
+from bot.services.github_api import GitHubApi
 from bot.services.meta import MetaService
 from bot.services.pros_cons import ProsConsService
+from bot.services.scheduling import ScheduleService
 from bot.services.votes import VoteService
 from bot.settings import Settings
+from bot.timers import Timers
 from db.engine import SessionFactory
+from db.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +142,7 @@ class StackupBot(commands.AutoShardedBot):
         *,
         charts: ChartRenderer | None = None,
         index_freshness_seconds: float = INDEX_FRESHNESS_SECONDS,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -154,10 +163,12 @@ class StackupBot(commands.AutoShardedBot):
         self.sessions = session_factory
         self.catalog = CatalogService(session_factory)
         self.meta = MetaService(session_factory)
-        self.compare = CompareService(session_factory)
-        self.advice = AdviceService(session_factory)
-        self.pros_cons = ProsConsService(session_factory)
-        self.decisions = DecisionService(session_factory)
+        # The time every service and timer reads; tests move it instead of waiting.
+        self.clock = clock
+        self.compare = CompareService(session_factory, clock=clock)
+        self.advice = AdviceService(session_factory, clock=clock)
+        self.pros_cons = ProsConsService(session_factory, clock=clock)
+        self.decisions = DecisionService(session_factory, clock=clock)
         self.community = CommunityService(session_factory)
         # Per-member write limits; tests replace its clock to move time.
         self.limits = RateLimiter(
@@ -167,9 +178,29 @@ class StackupBot(commands.AutoShardedBot):
         # "stackup_votes_failed" (message ids to recount).
         self.votes = VoteService(
             session_factory,
+            clock=clock,
             on_applied=lambda result: self.dispatch("stackup_votes_applied", result),
             on_failed=lambda message_ids: self.dispatch("stackup_votes_failed", message_ids),
         )
+        # Scheduled work: deadlines in the database, APScheduler as the alarm clock.
+        self.timers = Timers(clock)
+        self.schedule = ScheduleService(
+            session_factory,
+            self.advice,
+            shard_ids=settings.shard_ids,
+            shard_count=settings.shard_count or 1,
+            clock=clock,
+        )
+        self.digests = DigestService(session_factory)
+        self.external_stats: ExternalStatsService | None = None
+        if settings.github_stats:
+            token = settings.github_token.get_secret_value() if settings.github_token else None
+            self.external_stats = ExternalStatsService(
+                session_factory,
+                GitHubApi(settings.github_api_url, token, user_agent=f"Stackup/{self.version}"),
+                clock=clock,
+                refresh_after=timedelta(hours=settings.stats_refresh_hours),
+            )
         # A renderer passed in belongs to the caller (tests share one); our own we close.
         self._owns_charts = charts is None
         self.charts = charts if charts is not None else ChartRenderer(settings.chart_workers)
@@ -181,6 +212,7 @@ class StackupBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         await self.refresh_catalog_index()
         await self.charts.start()
+        self.timers.start()
         for module in pkgutil.iter_modules(cogs.__path__):
             if not module.name.startswith("_"):  # _helpers are not cogs
                 await self.load_extension(f"cogs.{module.name}")
@@ -189,6 +221,9 @@ class StackupBot(commands.AutoShardedBot):
     async def close(self) -> None:
         # Votes already received are written before the connection pool goes.
         await self.votes.wait_idle()
+        self.timers.shutdown()
+        if self.external_stats is not None:
+            await self.external_stats.close()
         if self._owns_charts:
             await self.charts.close()
         await super().close()

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     vote_repair_minutes: int = Field(default=5, ge=1, le=1440)
     # GitHub stars and forks of catalog tools: refetched once they are this old. Without a
     # token GitHub allows 60 requests an hour, so a refresh spreads over hours; with one, 5000.
+    github_stats: bool = True
     github_token: SecretStr | None = None
     github_api_url: str = "https://api.github.com"
     stats_refresh_hours: int = Field(default=24, ge=1, le=24 * 30)

@@ -13,6 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -39,6 +40,7 @@ from bot.bot import StackupBot, report_error, send_ephemeral
 from bot.comparison import ToolRef
 from bot.errors import InvalidInput, StackupError
 from bot.ratelimit import ADDITIONS, CHANGES
+from bot.render import only_pinging
 from bot.render.advice import (
     advice_list_embed,
     recommendation_embed,
@@ -564,16 +566,46 @@ class Advice(commands.Cog):
             await send_ephemeral(interaction, problem)
 
     async def _post_verdict(self, interaction: discord.Interaction, summary: AdviceSummary) -> None:
+        await interaction.followup.send(
+            allowed_mentions=NO_PINGS, **await self._verdict_message(summary)
+        )
+
+    async def _verdict_message(self, summary: AdviceSummary) -> dict[str, Any]:
+        """The verdict's embed and, if it could be drawn in time, its chart."""
         spec = verdict_chart_spec(summary)
         chart = None
         if spec is not None:
             chart = await chart_file(self.bot, spec, "Votes per recommendation")
-        kwargs = {"file": chart} if chart is not None else {}
-        await interaction.followup.send(
-            embed=verdict_embed(summary, chart=chart is not None),
-            allowed_mentions=NO_PINGS,
-            **kwargs,
-        )
+        message: dict[str, Any] = {"embed": verdict_embed(summary, chart=chart is not None)}
+        if chart is not None:
+            message["file"] = chart
+        return message
+
+    async def close_idle_post(self, summary: AdviceSummary, idle_days: int) -> None:
+        """The scheduler closed an idle post: its verdict goes to the thread, mentioning the
+        asker (and only them), and the post ends solved, locked and archived, as
+        `/advice close` leaves it."""
+        if summary.thread_id is None:
+            return
+        thread = self.bot.get_partial_messageable(summary.thread_id, guild_id=summary.guild_id)
+        days = "a day" if idle_days == 1 else f"{idle_days} days"
+        try:
+            # Sending to an archived (not locked) thread unarchives it, so the verdict is seen.
+            await thread.send(
+                content=(
+                    f"<@{summary.asker_id}> nothing happened here for {days}, so Stackup "
+                    "closed this post with its verdict."
+                ),
+                allowed_mentions=only_pinging([summary.asker_id]),
+                **await self._verdict_message(summary),
+            )
+        except discord.HTTPException as exc:
+            log.warning("post %d: could not send its idle verdict (%s)", summary.id, exc)
+        finally:
+            await self.refresh_starter(summary.id)
+            problem = await self._lock(summary)
+            if problem:
+                log.info("post %d: %s", summary.id, problem)
 
     @close.autocomplete("accepted")
     async def _close_accepted(
@@ -602,6 +634,12 @@ class Advice(commands.Cog):
     async def _lock(self, summary: AdviceSummary) -> str | None:
         """Tag the post solved, lock and archive it; what went wrong, if anything."""
         thread = self.bot.get_channel(summary.thread_id or 0)
+        if thread is None and summary.thread_id is not None:
+            # Archived threads leave the cache; a scheduled close finds them so.
+            try:
+                thread = await self.bot.fetch_channel(summary.thread_id)
+            except discord.HTTPException:
+                return "Stackup could not find this post's thread to lock it."
         if not isinstance(thread, discord.Thread):
             return None
         changes: dict[str, object] = {"archived": True, "locked": True}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import discord
 from discord import app_commands
@@ -23,6 +22,7 @@ from bot.bot import StackupBot
 from bot.comparison import ToolRef
 from bot.errors import InvalidInput
 from bot.ratelimit import CHANGES
+from bot.render import SnowflakeText, only_pinging
 from bot.render.community import (
     advice_news_text,
     follow_text,
@@ -47,19 +47,6 @@ CHOICE_LIMIT = 100
 # Names are separated by commas; semicolons and new lines are taken as commas too. Not "/"
 # or "and": some tools' names hold them ("GitLab CI/CD").
 SEPARATORS = re.compile(r"[,;\n]")
-
-
-@dataclass(frozen=True)
-class SnowflakeText:
-    """A user for discord.py to send by id. It sends `.id` as it is, and Discord's spec types
-    snowflakes as strings: the number a `discord.Object` holds breaks the spec, if not
-    Discord, so the text of the id is sent instead."""
-
-    id: str
-
-    @classmethod
-    def of(cls, member_id: int) -> SnowflakeText:
-        return cls(str(member_id))
 
 
 def split_names(text: str) -> list[str]:
@@ -324,12 +311,7 @@ class Community(commands.Cog):
             try:
                 await thread.send(
                     text,
-                    allowed_mentions=discord.AllowedMentions(
-                        users=[SnowflakeText.of(member_id) for member_id in mentioned],  # type: ignore[misc]
-                        everyone=False,
-                        roles=False,
-                        replied_user=False,
-                    ),
+                    allowed_mentions=only_pinging(mentioned),
                 )
             except discord.HTTPException:
                 log.warning(

@@ -11,6 +11,7 @@ from bot.bot import StackupBot
 from bot.errors import InvalidInput
 from bot.ratelimit import CHANGES
 from bot.render.about import about_embed, settings_embed
+from bot.schedule import WEEKDAYS, digest_schedule_of, timezone_matches
 from bot.services.advice import UNSET
 from cogs._common import manages_server, writes
 from cogs._forum import ensure_solved_tag
@@ -72,6 +73,26 @@ def _permission_notes(forum: discord.ForumChannel) -> list[str]:
     return notes
 
 
+DIGEST_NEEDS = {
+    "view_channel": "see the digest channel",
+    "send_messages": "send the weekly digest",
+    "embed_links": "show the digest",
+    "attach_files": "attach the digest's chart",
+}
+
+
+def _digest_notes(channel: discord.TextChannel) -> list[str]:
+    me = channel.guild.me
+    if me is None:
+        return []
+    granted = channel.permissions_for(me)
+    return [
+        f"⚠️ Missing **{name.replace('_', ' ').title()}** in {channel.mention}: cannot {why}."
+        for name, why in DIGEST_NEEDS.items()
+        if not getattr(granted, name)
+    ]
+
+
 class Meta(commands.Cog):
     stackup = app_commands.Group(name="stackup", description="About Stackup and its settings")
 
@@ -87,8 +108,15 @@ class Meta(commands.Cog):
     @stackup.command(name="setup")
     @app_commands.describe(
         advice_forum="The forum where advice posts go (without one, posts are threads)",
-        digest_channel="Where the weekly digest goes",
+        digest_channel="Where the weekly digest goes (choosing one turns the digest on)",
+        digest_day="The day the weekly digest is sent (Monday if not chosen)",
+        digest_hour="The hour, 0 to 23 in the server's time zone, the digest is sent (9)",
+        timezone="The server's time zone for the digest, like Europe/Paris (UTC)",
+        stop_digest="Turn the weekly digest off",
         idle_days="Days without activity before an advice post is closed",
+    )
+    @app_commands.choices(
+        digest_day=[app_commands.Choice(name=day, value=n) for n, day in enumerate(WEEKDAYS)]
     )
     @writes(CHANGES)
     @app_commands.check(manages_server)  # checked first: a refused member spends nothing
@@ -97,16 +125,32 @@ class Meta(commands.Cog):
         interaction: discord.Interaction,
         advice_forum: app_commands.Transform[discord.ForumChannel, ForumOption] | None = None,
         digest_channel: discord.TextChannel | None = None,
+        digest_day: app_commands.Choice[int] | None = None,
+        digest_hour: app_commands.Range[int, 0, 23] | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        stop_digest: bool = False,
         idle_days: app_commands.Range[int, IDLE_DAYS_RANGE[0], IDLE_DAYS_RANGE[1]] | None = None,
     ) -> None:
-        """Choose the advice forum, the digest channel and when idle posts close (Manage Server)."""
+        """Choose the advice forum, the weekly digest and when idle posts close (Manage Server)."""
         assert interaction.guild is not None
+        if stop_digest and digest_channel is not None:
+            raise InvalidInput("Choose a digest channel or stop the digest, not both.")
+        channel_id: int | None = UNSET
+        if stop_digest:
+            channel_id = None
+        elif digest_channel is not None:
+            channel_id = digest_channel.id
         config = await self.bot.advice.configure(
             interaction.guild.id,
             advice_forum_id=advice_forum.id if advice_forum is not None else UNSET,
-            digest_channel_id=digest_channel.id if digest_channel is not None else UNSET,
+            digest_channel_id=channel_id,
+            digest_day=digest_day.value if digest_day is not None else UNSET,
+            digest_hour=digest_hour if digest_hour is not None else UNSET,
+            timezone=timezone if timezone is not None else UNSET,
             idle_days=idle_days if idle_days is not None else UNSET,
         )
+        # The guild's timers follow: idle closes and the digest.
+        self.bot.dispatch("stackup_guild_configured", interaction.guild.id)
         notes: list[str] = []
         forum = interaction.guild.get_channel(config.advice_forum_id or 0)
         if isinstance(forum, discord.ForumChannel):
@@ -115,7 +159,21 @@ class Meta(commands.Cog):
                 notes.append(
                     "ℹ️ No **Solved** tag: closed posts are locked and archived without it."
                 )
-        await interaction.response.send_message(embed=settings_embed(config, notes), ephemeral=True)
+        next_digest = None
+        if config.digest_channel_id:
+            next_digest = digest_schedule_of(config).next_moment(self.bot.clock())
+            digest_channel_now = interaction.guild.get_channel(config.digest_channel_id)
+            if isinstance(digest_channel_now, discord.TextChannel):
+                notes += _digest_notes(digest_channel_now)
+        await interaction.response.send_message(
+            embed=settings_embed(config, notes, next_digest=next_digest), ephemeral=True
+        )
+
+    @setup.autocomplete("timezone")
+    async def _timezone(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=name, value=name) for name in timezone_matches(current)]
 
 
 async def setup(bot: StackupBot) -> None:

@@ -195,13 +195,15 @@ async def followers_of(
     tool_ids: Iterable[int],
     excluded_member_id: int,
     limit: int,
+    opted_in_only: bool = False,
 ) -> list[tuple[int, bool]]:
     """Members of a guild following any of the tools, once each, with their `mention_in_posts`
-    preference: the longest-standing followers first, at most `limit` of them."""
+    preference (only those who opted in, if asked): the longest-standing followers first, at
+    most `limit` of them."""
     wanted = list(dict.fromkeys(tool_ids))
     if not wanted:
         return []
-    rows = await session.exec(
+    statement = (
         select(Follow.member_id, func.coalesce(MemberPreference.mention_in_posts, False))
         .outerjoin(
             MemberPreference,
@@ -217,4 +219,7 @@ async def followers_of(
         .order_by(func.min(Follow.id))
         .limit(limit)
     )
+    if opted_in_only:
+        statement = statement.where(MemberPreference.mention_in_posts)
+    rows = await session.exec(statement)
     return [(member_id, bool(mention)) for member_id, mention in rows.all()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import case, func, or_, union_all
@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import (
     Category,
+    CompareDay,
     Comparison,
     ComparisonTool,
     ExternalStat,
@@ -183,7 +184,8 @@ async def record_comparison(
     now: datetime,
     asked: bool = False,
 ) -> None:
-    """Count a comparison run (or an advice post asking about these tools) in a guild."""
+    """Count a comparison run (or an advice post asking about these tools) in a guild; a run
+    also counts for each of its tools on `now`'s UTC day, for the weekly digest."""
     counter = Comparison.ask_count if asked else Comparison.run_count
     inserted = await session.exec(
         dialect_insert(session)(Comparison)
@@ -202,6 +204,23 @@ async def record_comparison(
         .returning(Comparison.id, Comparison.run_count + Comparison.ask_count)
     )
     comparison_id, times = inserted.one()
+    if not asked:
+        # One statement for all the tools, in id order, so two concurrent runs take the rows'
+        # locks in the same order on PostgreSQL and cannot deadlock.
+        day = now.astimezone(UTC).date()
+        await session.exec(
+            dialect_insert(session)(CompareDay)
+            .values(
+                [
+                    {"guild_id": guild_id, "tool_id": tool_id, "day": day, "runs": 1}
+                    for tool_id in sorted(set(tool_ids))
+                ]
+            )
+            .on_conflict_do_update(
+                index_elements=["guild_id", "tool_id", "day"],
+                set_={"runs": CompareDay.runs + 1},
+            )
+        )
     if times > 1:
         return  # its tools were recorded by the run that created it
     await session.exec(

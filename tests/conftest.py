@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,26 @@ def make_settings(**values: object) -> Settings:
     # Tests that drive many writes are not about rate limits; those that are set their own.
     values.setdefault("rate_additions_per_minute", 1000)
     values.setdefault("rate_changes_per_minute", 1000)
+    # Nothing in tests reaches GitHub; the tests of the refresh point it at a local fake.
+    values.setdefault("github_stats", False)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+class FakeClock:
+    """The bot's clock in tests: time moves only when the test moves it."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        self.current += timedelta(**delta)
+        return self.current
+
+    def set(self, moment: datetime) -> None:
+        self.current = moment
 
 
 def write_bottle_catalog(path: Path, *extra_lines: str) -> Path:

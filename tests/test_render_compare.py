@@ -27,6 +27,7 @@ from bot.render.compare import (
     chart_spec,
     clip,
     comparison_embeds,
+    external_figures,
     first_sentence,
     reason_line,
     reasons_pages,
@@ -137,6 +138,30 @@ def test_text_helpers():
     assert first_sentence("Fast. Really fast.") == "Fast."
     assert first_sentence("Is it? Yes. No") == "Is it?"
     assert first_sentence("No full stop") == "No full stop"
+
+
+def test_githubs_fresh_figures_are_a_line_of_their_own_after_the_pages():
+    page = date(2025, 1, 1)
+    fetched = date(2026, 3, 2)
+    koa = [
+        ExternalFigure("github", "github_forks", 3_234, fetched),
+        ExternalFigure("StackShare", "stacks", 812, page),
+        ExternalFigure("github", "github_stars", 35_456, fetched),
+        ExternalFigure("StackShare", "github_stars", 35_700, page),
+        ExternalFigure("StackShare", "github_forks", 3_200, page),
+    ]
+    expected = [
+        "StackShare (2025-01-01): Stacks 812 · GitHub Stars 35.7K · GitHub Forks 3.2K",
+        "GitHub (2026-03-02): Stars 35.5K · Forks 3.2K",
+    ]
+    # Whatever order the database returned them in (PostgreSQL and SQLite sort case apart).
+    assert external_figures(koa) == expected
+    assert external_figures(list(reversed(koa))) == expected
+
+    embeds = comparison_embeds(
+        Comparison(tools=(card("Koa", external=tuple(koa)),), today=TODAY), guild=False
+    )
+    assert embeds[0].fields[0].value.endswith("\n".join(expected))
 
 
 def _monster(n: int) -> ToolCard:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import discord
 
 from bot.advice import GuildConfig
+from bot.schedule import DEFAULT_DIGEST_DAY, DEFAULT_DIGEST_HOUR, WEEKDAYS
 from bot.services.catalog import About
 
 BRAND_COLOUR = discord.Colour(0x0690FA)
@@ -66,7 +68,20 @@ def about_embed(about: About) -> discord.Embed:
     return embed
 
 
-def settings_embed(config: GuildConfig, notes: Sequence[str] = ()) -> discord.Embed:
+def digest_schedule_text(config: GuildConfig, next_digest: datetime | None) -> str:
+    if not config.digest_channel_id:
+        return "off: choose a digest channel to get one"
+    day = WEEKDAYS[DEFAULT_DIGEST_DAY if config.digest_day is None else config.digest_day]
+    hour = DEFAULT_DIGEST_HOUR if config.digest_hour is None else config.digest_hour
+    text = f"<#{config.digest_channel_id}>, {day}s at {hour:02d}:00 ({config.timezone})"
+    if next_digest is not None:
+        text += f"\nNext: <t:{int(next_digest.timestamp())}:F>"
+    return text
+
+
+def settings_embed(
+    config: GuildConfig, notes: Sequence[str] = (), *, next_digest: datetime | None = None
+) -> discord.Embed:
     """A server's Stackup settings, with what Stackup lacks to use them."""
     embed = discord.Embed(title="Stackup settings for this server", colour=BRAND_COLOUR)
     forum = (
@@ -74,9 +89,10 @@ def settings_embed(config: GuildConfig, notes: Sequence[str] = ()) -> discord.Em
         if config.advice_forum_id
         else "none: threads in the channel asked in"
     )
-    digest = f"<#{config.digest_channel_id}>" if config.digest_channel_id else "none"
     embed.add_field(name="Advice forum", value=forum, inline=False)
-    embed.add_field(name="Digest channel", value=digest, inline=True)
+    embed.add_field(
+        name="Weekly digest", value=digest_schedule_text(config, next_digest), inline=False
+    )
     embed.add_field(name="Idle posts close after", value=f"{config.idle_days} days", inline=True)
     if notes:
         embed.add_field(name="Permissions", value="\n".join(notes)[:1024], inline=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import discord
@@ -28,6 +29,7 @@ from bot.comparison import (
     format_count,
     shared_integrations,
 )
+from bot.github import GITHUB_SOURCE
 from bot.render.about import BRAND_COLOUR
 from bot.text import one_line
 
@@ -50,6 +52,9 @@ METRIC_LABELS = {
     "github_stars": "GitHub Stars",
     "github_forks": "GitHub Forks",
 }
+_METRIC_ORDER = {metric: position for position, metric in enumerate(METRIC_LABELS)}
+# Sources written by Stackup itself, keyed by code; the catalog's are already display names.
+SOURCE_LABELS = {GITHUB_SOURCE: "GitHub"}
 
 
 def clip(text: str, limit: int) -> str:
@@ -204,19 +209,27 @@ def member_figures(figures: MemberFigures, *, guild: bool) -> str:
 
 
 def external_figures(figures: Sequence[ExternalFigure]) -> list[str]:
-    """One line per source: "StackShare (2025-01-01): Stacks 35.1K · Followers 24.0K"."""
-    by_source: dict[tuple[str, str], list[ExternalFigure]] = {}
+    """One line per source and day, oldest first (the same order on every database):
+    "StackShare (2025-01-01): Stacks 35.1K · Followers 24.0K", then GitHub's own fresher
+    figures, "GitHub (2026-03-02): Stars 66.0K · Forks 16.5K"."""
+    by_source: dict[tuple[date, str], list[ExternalFigure]] = {}
     for figure in figures:
-        by_source.setdefault((figure.source, figure.as_of.isoformat()), []).append(figure)
+        source = SOURCE_LABELS.get(figure.source, figure.source)
+        by_source.setdefault((figure.as_of, source), []).append(figure)
     lines = []
-    for (source, as_of), group in by_source.items():
+    for as_of, source in sorted(by_source, key=lambda key: (key[0], key[1].casefold())):
+        group = sorted(by_source[as_of, source], key=lambda f: _METRIC_ORDER.get(f.metric, 99))
         values = " · ".join(
-            f"{METRIC_LABELS.get(f.metric, f.metric.replace('_', ' ').title())} "
-            f"{format_count(f.value)}"
-            for f in group
+            f"{_metric_label(f.metric, source)} {format_count(f.value)}" for f in group
         )
-        lines.append(f"{source} ({as_of}): {values}")
+        lines.append(f"{source} ({as_of.isoformat()}): {values}")
     return lines
+
+
+def _metric_label(metric: str, source: str) -> str:
+    """ "GitHub Stars", or "Stars" on GitHub's own line."""
+    label = METRIC_LABELS.get(metric, metric.replace("_", " ").title())
+    return label.removeprefix(f"{source} ") or label
 
 
 def imported_sources(reasons: Iterable[Reason], *, shown: int = 3) -> str:

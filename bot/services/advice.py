@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -36,6 +36,7 @@ from bot.advice import (
 )
 from bot.comparison import ToolRef
 from bot.errors import InvalidInput, NotAllowed
+from bot.schedule import WEEKDAYS, check_timezone
 from bot.voting import DOWN, UP, Option
 from db.engine import SessionFactory
 from db.models import (
@@ -92,6 +93,9 @@ def _config(row: GuildSettings | None, guild_id: int) -> GuildConfig:
         advice_forum_id=row.advice_forum_id,
         digest_channel_id=row.digest_channel_id,
         idle_days=row.idle_days,
+        digest_day=row.digest_day,
+        digest_hour=row.digest_hour,
+        timezone=row.timezone,
     )
 
 
@@ -200,6 +204,42 @@ async def _close_votes(session: AsyncSession, post_id: int) -> None:
     await close_vote_messages(session, sorted(messages.all()))
 
 
+async def _close(
+    session: AsyncSession, post: AdvicePost, accepted_tool_id: int | None, now: datetime
+) -> AdviceSummary:
+    """Close a post locked by the caller: its votes, its verdict, the asker's decision."""
+    # Votes close first: this waits for a batch of votes in flight (it holds the vote
+    # messages), and any later batch finds the post closed, so the ranking read next is the
+    # final one.
+    await _close_votes(session, post.id or 0)
+    before = await _summary(session, post)
+    accepted = None
+    if accepted_tool_id is not None:
+        accepted = _accepted(before, accepted_tool_id)
+    verdict = verdict_tool(accepted.tool if accepted else None, before.recommendations)
+    post.status = CLOSED
+    post.closed_at = now
+    post.last_activity_at = now
+    post.accepted_tool_id = accepted.tool.id if accepted else None
+    post.verdict_tool_id = verdict.id if verdict else None
+    if accepted is not None:
+        others = [t for t in before.tools if t.id != accepted.tool.id]
+        session.add(
+            Decision(
+                guild_id=post.guild_id,
+                member_id=post.asker_id,
+                chosen_tool_id=accepted.tool.id,
+                over_tool_id=others[0].id if others else None,
+                reason=accepted.reason,
+                advice_post_id=post.id,
+                channel_id=post.thread_id,
+                created_at=now,
+            )
+        )
+    await session.flush()
+    return await _summary(session, post)
+
+
 async def _post_in_thread(
     session: AsyncSession, thread_id: int, *, lock: bool = False
 ) -> AdvicePost:
@@ -244,22 +284,42 @@ class AdviceService:
         advice_forum_id: int | None = UNSET,
         digest_channel_id: int | None = UNSET,
         idle_days: int = UNSET,
+        digest_day: int = UNSET,
+        digest_hour: int = UNSET,
+        timezone: str = UNSET,
     ) -> GuildConfig:
         if idle_days is not UNSET and not IDLE_DAYS_RANGE[0] <= idle_days <= IDLE_DAYS_RANGE[1]:
             low, high = IDLE_DAYS_RANGE
             raise InvalidInput(f"Idle days must be between {low} and {high}.")
+        if digest_day is not UNSET and not 0 <= digest_day < len(WEEKDAYS):
+            raise InvalidInput("The digest day must be a day of the week.")
+        if digest_hour is not UNSET and not 0 <= digest_hour <= 23:
+            raise InvalidInput("The digest hour must be between 0 and 23.")
+        if timezone is not UNSET:
+            timezone = check_timezone(timezone)
+        digest = {
+            "digest_channel_id": digest_channel_id,
+            "digest_day": digest_day,
+            "digest_hour": digest_hour,
+            "timezone": timezone,
+        }
         async with self._sessions() as session, session.begin():
             row = await session.get(GuildSettings, guild_id, with_for_update=True)
             if row is None:
                 row = GuildSettings(guild_id=guild_id)
                 session.add(row)
+            now = self._clock()
             if advice_forum_id is not UNSET:
                 row.advice_forum_id = advice_forum_id
-            if digest_channel_id is not UNSET:
-                row.digest_channel_id = digest_channel_id
             if idle_days is not UNSET:
                 row.idle_days = idle_days
-            row.updated_at = self._clock()
+            changed = {k: v for k, v in digest.items() if v is not UNSET and getattr(row, k) != v}
+            for name, value in changed.items():
+                setattr(row, name, value)
+            if changed:
+                # Digest moments before now were never asked for (see DigestSchedule.due).
+                row.digest_set_at = now
+            row.updated_at = now
         return _config(row, guild_id)
 
     # -- posts ----------------------------------------------------------------------------
@@ -416,36 +476,32 @@ class AdviceService:
             # Locked: of two closes at once, the second sees the first's verdict.
             post = await _post_in_thread(session, thread_id, lock=True)
             _may_close(post, closer_id, may_manage_threads)
-            # Votes close first: this waits for a batch of votes in flight (it holds the
-            # vote messages), and any later batch finds the post closed, so the ranking read
-            # next is the final one.
-            await _close_votes(session, post.id or 0)
-            before = await _summary(session, post)
-            accepted = None
-            if accepted_tool_id is not None:
-                accepted = _accepted(before, accepted_tool_id)
-            verdict = verdict_tool(accepted.tool if accepted else None, before.recommendations)
-            post.status = CLOSED
-            post.closed_at = now
-            post.last_activity_at = now
-            post.accepted_tool_id = accepted.tool.id if accepted else None
-            post.verdict_tool_id = verdict.id if verdict else None
-            if accepted is not None:
-                others = [t for t in before.tools if t.id != accepted.tool.id]
-                session.add(
-                    Decision(
-                        guild_id=post.guild_id,
-                        member_id=post.asker_id,
-                        chosen_tool_id=accepted.tool.id,
-                        over_tool_id=others[0].id if others else None,
-                        reason=accepted.reason,
-                        advice_post_id=post.id,
-                        channel_id=post.thread_id,
-                        created_at=now,
-                    )
-                )
-            await session.flush()
-            return await _summary(session, post)
+            return await _close(session, post, accepted_tool_id, now)
+
+    async def close_idle(self, post_id: int) -> AdviceSummary | None:
+        """Close the post with its verdict if it is still open and idle for its guild's
+        `idle_days`; None if not (closed already, by anyone, or active since): closing twice
+        does nothing."""
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            statement = select(AdvicePost).where(AdvicePost.id == post_id).with_for_update()
+            post = (await session.exec(statement)).first()
+            if post is None or post.status != OPEN:
+                return None
+            config = _config(await session.get(GuildSettings, post.guild_id), post.guild_id)
+            if now < post.last_activity_at + timedelta(days=config.idle_days):
+                return None
+            # The claim: of two processes (or a sweep and a timer) closing at once, on
+            # PostgreSQL and on SQLite alike, only the first write finds the post open.
+            claimed = await session.exec(
+                update(AdvicePost)
+                .where(AdvicePost.id == post_id, AdvicePost.status == OPEN)
+                .values(status=CLOSED)
+                .returning(AdvicePost.id)
+            )
+            if claimed.first() is None:
+                return None
+            return await _close(session, post, None, now)
 
     async def thread_gone(self, thread_id: int) -> int | None:
         """The post's thread was deleted: the post is closed without a verdict, its votes

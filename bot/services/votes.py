@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import literal_column
+from sqlalchemy import or_
 from sqlmodel import select
 
 from bot.voting import ReactionEvent, Recount
@@ -30,6 +30,7 @@ from db.reaction_votes import (
     current_votes,
     load_vote_messages,
 )
+from db.shards import on_shards
 from db.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -182,11 +183,28 @@ class VoteService:
             statement = select(VoteMessage.channel_id, VoteMessage.message_id).where(
                 VoteMessage.is_open
             )
-            if shard_ids is not None and shard_count > 1:
-                # Literals: PostgreSQL has no bigint >> bigint, which a bound 22 would make.
-                shard = VoteMessage.guild_id.op(">>")(literal_column("22")).op("%")(
-                    literal_column(str(int(shard_count)))
-                )
-                statement = statement.where(shard.in_(list(shard_ids)))
+            statement = statement.where(on_shards(VoteMessage.guild_id, shard_ids, shard_count))
             rows = await session.exec(statement.order_by(VoteMessage.message_id))
+            return [(channel_id, message_id) for channel_id, message_id in rows.all()]
+
+    async def messages_to_repair(
+        self, *, shard_ids: Sequence[int] | None, shard_count: int, limit: int
+    ) -> list[tuple[int, int]]:
+        """(channel, message) of open vote messages in guilds on these shards that had votes
+        since their last recount, those voted on longest ago first."""
+        async with self._sessions() as session:
+            rows = await session.exec(
+                select(VoteMessage.channel_id, VoteMessage.message_id)
+                .where(
+                    VoteMessage.is_open,
+                    VoteMessage.last_vote_at.is_not(None),  # type: ignore[union-attr]
+                    or_(
+                        VoteMessage.reconciled_at.is_(None),  # type: ignore[union-attr]
+                        VoteMessage.last_vote_at > VoteMessage.reconciled_at,  # type: ignore[operator]
+                    ),
+                    on_shards(VoteMessage.guild_id, shard_ids, shard_count),
+                )
+                .order_by(VoteMessage.last_vote_at)
+                .limit(limit)
+            )
             return [(channel_id, message_id) for channel_id, message_id in rows.all()]

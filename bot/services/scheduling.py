@@ -1,0 +1,184 @@
+"""Scheduled work without Discord: which posts and digests of this process's shards are due,
+and the claims that make each reminder, warning, close and digest happen once. The scheduler
+(cogs/scheduled.py) asks, claims, then talks to Discord with no transaction open, and releases
+a claim whose message could not be sent so that a later sweep tries again.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.advice import AdviceSummary, RecommendationLine, ranked
+from bot.schedule import DigestSchedule, PostClock
+from bot.services.advice import AdviceService
+from db import community, scheduling
+from db.engine import SessionFactory
+from db.types import utcnow
+
+DIGEST_JOB = "digest"
+# A digest claimed this long ago and never finished was lost with its process.
+STALE_CLAIM = timedelta(minutes=30)
+# A reminder mentions at most this many followers (Discord pings at most 100 users a message).
+REMINDER_MENTIONS = 50
+WARNING_RECOMMENDATIONS = 3
+
+
+def process_name(shard_ids: Sequence[int] | None) -> str:
+    """Who claimed a run, for the logs and the job_runs table."""
+    shards = "all" if shard_ids is None else ",".join(map(str, shard_ids))
+    return f"{socket.gethostname()}:{os.getpid()}:shards {shards}"[:100]
+
+
+@dataclass(frozen=True)
+class Reminder:
+    post: AdviceSummary
+    mention_ids: tuple[int, ...]
+    claimed_at: datetime
+
+
+@dataclass(frozen=True)
+class IdleWarning:
+    post: AdviceSummary
+    closes_at: datetime
+    best: tuple[RecommendationLine, ...]
+    claimed_at: datetime
+
+
+class ScheduleService:
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        advice: AdviceService,
+        *,
+        shard_ids: Sequence[int] | None,
+        shard_count: int,
+        clock: Callable[[], datetime] = utcnow,
+        claimer: str | None = None,
+    ) -> None:
+        self._sessions = session_factory
+        self._advice = advice
+        self._shard_ids = None if shard_ids is None else tuple(shard_ids)
+        self._shard_count = shard_count
+        self.clock = clock
+        self.claimer = claimer or process_name(shard_ids)
+
+    # -- advice posts ---------------------------------------------------------------------
+
+    async def open_posts(
+        self, post_ids: Sequence[int] | None = None, *, guild_id: int | None = None
+    ) -> list[PostClock]:
+        """Open posts in this process's guilds (of `post_ids`, or of one guild, if given)."""
+        async with self._sessions() as session:
+            return await scheduling.open_post_clocks(
+                session,
+                shard_ids=self._shard_ids,
+                shard_count=self._shard_count,
+                post_ids=post_ids,
+                guild_id=guild_id,
+            )
+
+    async def post(self, post_id: int) -> PostClock | None:
+        found = await self.open_posts([post_id])
+        return found[0] if found else None
+
+    async def claim_reminder(self, post_id: int) -> Reminder | None:
+        """The post's one reminder, if it is still due: the followers of its tools who opted
+        in to mentions (never the asker) are mentioned."""
+        now = self.clock()
+        async with self._sessions() as session, session.begin():
+            if not await scheduling.claim_reminder(session, post_id, now):
+                return None
+        post = await self._summary(post_id)
+        if post is None:
+            return None
+        async with self._sessions() as session:
+            followers = await community.followers_of(
+                session,
+                guild_id=post.guild_id,
+                tool_ids=[tool.id for tool in post.tools],
+                excluded_member_id=post.asker_id,
+                limit=REMINDER_MENTIONS,
+                opted_in_only=True,
+            )
+        return Reminder(post, tuple(member for member, _ in followers), now)
+
+    async def release_reminder(self, reminder: Reminder) -> None:
+        async with self._sessions() as session, session.begin():
+            await scheduling.release_reminder(session, reminder.post.id, reminder.claimed_at)
+
+    async def claim_warning(self, clock: PostClock) -> IdleWarning | None:
+        """The asker's warning before an idle close, if nothing happened since `clock` was read."""
+        now = self.clock()
+        async with self._sessions() as session, session.begin():
+            claimed = await scheduling.claim_warning(
+                session, clock.post_id, seen_activity=clock.last_activity_at, now=now
+            )
+        if not claimed:
+            return None
+        post = await self._summary(clock.post_id)
+        if post is None:
+            return None
+        best = tuple(r for r in ranked(post.recommendations) if r.score >= 0)
+        return IdleWarning(post, clock.closes_at, best[:WARNING_RECOMMENDATIONS], now)
+
+    async def release_warning(self, warning: IdleWarning) -> None:
+        async with self._sessions() as session, session.begin():
+            await scheduling.release_warning(session, warning.post.id, warning.claimed_at)
+
+    async def note_activity(self, thread_id: int) -> int | None:
+        """A member wrote in a thread: if it is an open post, its idle time starts over."""
+        async with self._sessions() as session, session.begin():
+            return await scheduling.note_activity(session, thread_id, self.clock())
+
+    async def _summary(self, post_id: int) -> AdviceSummary | None:
+        return await self._advice.summary(post_id)
+
+    # -- digests --------------------------------------------------------------------------
+
+    async def digest_schedules(self, guild_id: int | None = None) -> list[DigestSchedule]:
+        async with self._sessions() as session:
+            return await scheduling.digest_schedules(
+                session,
+                shard_ids=self._shard_ids,
+                shard_count=self._shard_count,
+                guild_id=guild_id,
+            )
+
+    async def claim_digest(self, schedule: DigestSchedule, moment: datetime) -> bool:
+        """Claim the digest of the moment's week: only one claim per guild and week succeeds."""
+        async with self._sessions() as session, session.begin():
+            return await scheduling.claim_run(
+                session,
+                job=DIGEST_JOB,
+                scope=schedule.guild_id,
+                period=schedule.period(moment),
+                claimer=self.claimer,
+                now=self.clock(),
+                stale_after=STALE_CLAIM,
+            )
+
+    async def finish_digest(self, schedule: DigestSchedule, moment: datetime, outcome: str) -> None:
+        async with self._sessions() as session, session.begin():
+            await scheduling.finish_run(
+                session,
+                job=DIGEST_JOB,
+                scope=schedule.guild_id,
+                period=schedule.period(moment),
+                claimer=self.claimer,
+                now=self.clock(),
+                outcome=outcome,
+            )
+
+    async def release_digest(self, schedule: DigestSchedule, moment: datetime) -> None:
+        async with self._sessions() as session, session.begin():
+            await scheduling.release_run(
+                session,
+                job=DIGEST_JOB,
+                scope=schedule.guild_id,
+                period=schedule.period(moment),
+                claimer=self.claimer,
+            )

@@ -1,0 +1,400 @@
+"""Scheduled work through the real bot under simcord, with the bot's clock moved by the test:
+idle posts warned and closed once, reminders, weekly digests, vote repair, and all of it
+across restarts. A test fires a job by calling what APScheduler would call."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import discord
+import pytest
+from sqlmodel import select
+
+from bot.bot import StackupBot
+from bot.errors import InvalidInput
+from db.models import AdvicePost, JobRun, Recommendation, Vote
+from tests.conftest import FakeClock, last_error, rows
+from tests.test_bot_advice import open_post, recommend, set_forum
+
+START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def simcord_bot(settings, engine, sessions, chart_renderer, clock):
+    return StackupBot(settings, engine, sessions, charts=chart_renderer, clock=clock.now)
+
+
+@pytest.fixture
+def world(simcord_env):
+    guild = simcord_env.create_guild()
+    channel = guild.create_text_channel("general")
+    digests = guild.create_text_channel("digests")
+    forum = guild.create_forum_channel("advice")
+    admins = guild.create_role(
+        "Admins", permissions=discord.Permissions(manage_guild=True, manage_threads=True)
+    )
+    members = {
+        name: guild.add_member(simcord_env.create_user(name))
+        for name in ("ada", "ben", "cy", "dee")
+    }
+    admin = guild.add_member(simcord_env.create_user("admin"), roles=[admins])
+    return {
+        "guild": guild,
+        "channel": channel,
+        "digests": digests,
+        "forum": forum,
+        "admin": admin,
+        **members,
+    }
+
+
+def sent_to(env, channel_id: int) -> list[dict]:
+    """The bodies of the messages the bot posted in a channel, oldest first."""
+    return [
+        entry.json
+        for entry in env.http_requests
+        if entry.method == "POST" and entry.path == f"/channels/{channel_id}/messages"
+    ]
+
+
+def restarted(settings, engine, sessions, chart_renderer, clock) -> StackupBot:
+    return StackupBot(settings, engine, sessions, charts=chart_renderer, clock=clock.now)
+
+
+async def fire(env, job_id: str) -> None:
+    """What APScheduler calls when the job's time comes, called now (APScheduler's own timing
+    is tested in test_schedule.py, on the wall clock)."""
+    pending = env.bot.timers.pending(job_id)
+    assert pending is not None, f"no job {job_id}"
+    job, args = pending
+    # Started as the bot's own work, as APScheduler's task is: the tasks it starts in turn
+    # (the vote writer, edits) are then the bot's too, and settle() waits for them.
+    with env._bot_scope():
+        task = asyncio.ensure_future(job(*args))
+    await task
+    await env.settle()
+
+
+def idle_verdicts(thread) -> list:
+    return [m for m in thread.history() if "so Stackup closed this post" in m.content]
+
+
+async def post_row(sessions) -> AdvicePost:
+    (post,) = await rows(sessions, select(AdvicePost))
+    return post
+
+
+async def test_an_idle_post_closes_once_with_its_verdict_and_tells_the_asker(
+    simcord_env, world, sessions, clock
+):
+    await set_forum(world)
+    thread, _ = await open_post(simcord_env, world)
+    post = await post_row(sessions)
+    job = f"post:{post.id}"
+    # Nobody has recommended anything yet: the first deadline is the reminder's.
+    assert simcord_env.bot.timers.due_at(job) == post.created_at + timedelta(hours=48)
+    await recommend(world, thread, "ben", "Flask")
+    await world["cy"].react(thread.history()[-1], "👍")
+
+    clock.advance(days=7, seconds=1)
+    await fire(simcord_env, job)
+    closed = await post_row(sessions)
+    assert closed.status == "closed" and closed.verdict_tool_id is not None
+    verdict = thread.history()[-1]
+    assert verdict.content.startswith(f"<@{world['ada'].id}> nothing happened here for 7 days")
+    # The asker, and only the asker, is pinged.
+    assert sent_to(simcord_env, thread.id)[-1]["allowed_mentions"]["users"] == [
+        str(world["ada"].id)
+    ]
+    assert verdict.embeds[0].title.startswith("Verdict")
+    stored = simcord_env.backend.get_channel(thread.id)
+    assert stored.thread_metadata.locked and stored.thread_metadata.archived
+
+    messages = len(thread.history())
+    assert job not in simcord_env.bot.timers.job_ids()
+    await simcord_env.bot.get_cog("Scheduled").sweep()
+    assert len(thread.history()) == messages
+
+
+async def test_a_restart_between_scheduling_and_the_deadline_still_closes_once(
+    simcord_env, world, sessions, clock, settings, engine, chart_renderer
+):
+    await set_forum(world)
+    thread, _ = await open_post(simcord_env, world)
+    await recommend(world, thread, "ben", "Flask")
+    post = await post_row(sessions)
+    job = f"post:{post.id}"
+
+    clock.advance(days=3)
+    await simcord_env.restart_bot(restarted(settings, engine, sessions, chart_renderer, clock))
+    # Rebuilt from the database: the warning a day before the idle close comes first.
+    assert simcord_env.bot.timers.due_at(job) == post.last_activity_at + timedelta(days=6)
+
+    clock.advance(days=4, seconds=1)
+    await fire(simcord_env, job)
+    assert (await post_row(sessions)).status == "closed"
+    assert len(idle_verdicts(thread)) == 1
+
+    await simcord_env.restart_bot(restarted(settings, engine, sessions, chart_renderer, clock))
+    assert job not in simcord_env.bot.timers.job_ids()
+    await simcord_env.bot.get_cog("Scheduled").sweep()
+    await simcord_env.settle()
+    assert len(idle_verdicts(thread)) == 1
+
+
+async def test_a_post_overdue_while_the_bot_was_down_closes_at_start(
+    simcord_env, world, sessions, clock, settings, engine, chart_renderer
+):
+    await set_forum(world)
+    thread, _ = await open_post(simcord_env, world)
+    clock.advance(days=30)
+    # APScheduler runs the overdue job at once, with no test firing it.
+    await simcord_env.restart_bot(restarted(settings, engine, sessions, chart_renderer, clock))
+    await simcord_env.settle()
+    post = await post_row(sessions)
+    assert post.status == "closed" and post.verdict_tool_id is None
+    assert thread.history()[-1].content.startswith(f"<@{world['ada'].id}> nothing happened")
+    # Closed at once: neither the reminder nor the warning was sent on the way.
+    assert post.reminder_sent_at is None and post.idle_warning_sent_at is None
+
+
+async def test_members_talking_in_the_thread_keep_the_post_open(
+    simcord_env, world, sessions, clock
+):
+    await set_forum(world)
+    thread, _ = await open_post(simcord_env, world)
+    await recommend(world, thread, "ben", "Flask")
+    post = await post_row(sessions)
+    job = f"post:{post.id}"
+
+    clock.advance(days=5)
+    await world["cy"].send(thread, "We tried Flask last year, happy with it.")
+    await simcord_env.settle()
+    assert (await post_row(sessions)).last_activity_at == clock.now()
+
+    clock.advance(days=2, seconds=1)  # past the first deadline, not past the new one
+    await fire(simcord_env, job)
+    post = await post_row(sessions)
+    assert post.status == "open" and post.idle_warning_sent_at is None
+    # The timer moved to the warning before the new deadline.
+    assert simcord_env.bot.timers.due_at(job) == post.last_activity_at + timedelta(days=6)
+
+
+async def test_the_reminder_bumps_a_post_once_mentioning_only_opted_in_followers(
+    simcord_env, world, sessions, clock, settings, engine, chart_renderer
+):
+    await set_forum(world)
+    await world["ben"].slash(world["channel"], "follow", tool="Flask", mention_in_posts=True)
+    await world["cy"].slash(world["channel"], "follow", tool="Django")
+    await world["ada"].slash(world["channel"], "follow", tool="Flask", mention_in_posts=True)
+    thread, _ = await open_post(simcord_env, world)
+    post = await post_row(sessions)
+    job = f"post:{post.id}"
+
+    # A failed send is not a sent reminder: it is tried again later, not at once.
+    clock.advance(hours=48, seconds=1)
+    simcord_env.inject_error("POST", f"/channels/{thread.id}/messages", status=500, times=1)
+    await fire(simcord_env, job)
+    assert (await post_row(sessions)).reminder_sent_at is None
+    assert simcord_env.bot.timers.due_at(job) == clock.now() + timedelta(minutes=5)
+    simcord_env.errors.clear()
+
+    clock.advance(minutes=5)
+    await fire(simcord_env, job)
+    reminder = thread.history()[-1]
+    assert reminder.content.startswith("👋 Nobody has recommended anything here yet.")
+    assert f"<@{world['ben'].id}>: you follow" in reminder.content
+    assert str(world["cy"].id) not in reminder.content
+    assert str(world["ada"].id) not in reminder.content
+    assert sent_to(simcord_env, thread.id)[-1]["allowed_mentions"]["users"] == [
+        str(world["ben"].id)
+    ]
+    assert (await post_row(sessions)).reminder_sent_at == clock.now()
+
+    count = len(thread.history())
+    await simcord_env.bot.get_cog("Scheduled").sweep()
+    await simcord_env.restart_bot(restarted(settings, engine, sessions, chart_renderer, clock))
+    await simcord_env.bot.get_cog("Scheduled").sweep()
+    await simcord_env.settle()
+    assert len(thread.history()) == count
+
+
+async def test_a_day_before_the_idle_close_the_asker_is_asked_to_accept(
+    simcord_env, world, sessions, clock
+):
+    await set_forum(world)
+    thread, _ = await open_post(simcord_env, world)
+    await recommend(world, thread, "ben", "Flask")
+    await recommend(world, thread, "cy", "Django")
+    await world["dee"].react(thread.history()[-2], "👍")
+    post = await post_row(sessions)
+    job = f"post:{post.id}"
+
+    clock.advance(days=6, seconds=1)
+    await fire(simcord_env, job)
+    warning = thread.history()[-1]
+    closes = int((post.last_activity_at + timedelta(days=7)).timestamp())
+    assert warning.content.startswith(f"<@{world['ada'].id}> this post closes <t:{closes}:R>")
+    lines = warning.content.splitlines()
+    assert lines[-2] == "• **Flask** (+1: 1 👍, 0 👎)"
+    assert lines[-1] == "• **Django** (+0: 0 👍, 0 👎)"
+    assert sent_to(simcord_env, thread.id)[-1]["allowed_mentions"]["users"] == [
+        str(world["ada"].id)
+    ]
+    count = len(thread.history())
+    await simcord_env.bot.get_cog("Scheduled").sweep()
+    await simcord_env.settle()
+    assert len(thread.history()) == count
+    assert (await post_row(sessions)).status == "open"
+    # Next: the close itself.
+    assert simcord_env.bot.timers.due_at(job) == post.last_activity_at + timedelta(days=7)
+
+
+# ---------------------------------------------------------------- the weekly digest
+
+
+async def set_digest(world, **options):
+    return await world["admin"].slash(
+        world["channel"],
+        "stackup setup",
+        digest_channel=world["digests"],
+        digest_day=0,
+        digest_hour=9,
+        timezone="europe/paris",
+        **options,
+    )
+
+
+async def test_setup_sets_the_digest_and_shows_when_it_comes(simcord_env, world, clock):
+    result = await set_digest(world)
+    assert result.ephemeral
+    fields = {f.name: f.value for f in result.response.embeds[0].fields}
+    # Monday 23 November 2026, 10:00 UTC: the next Monday 09:00 in Paris is 08:00 UTC.
+    next_digest = int(datetime(2026, 11, 30, 8, tzinfo=UTC).timestamp())
+    assert fields["Weekly digest"] == (
+        f"<#{world['digests'].id}>, Mondays at 09:00 (Europe/Paris)\nNext: <t:{next_digest}:F>"
+    )
+    assert simcord_env.bot.timers.due_at(f"digest:{world['guild'].id}") == datetime(
+        2026, 11, 30, 8, tzinfo=UTC
+    )
+
+    choices = await world["admin"].autocomplete(
+        world["channel"], "stackup setup", "timezone", "new_y"
+    )
+    assert [c["value"] for c in choices] == ["America/New_York"]
+    refused = await world["admin"].slash(
+        world["channel"], "stackup setup", timezone="Mars/Olympus_Mons"
+    )
+    assert refused.ephemeral
+    assert refused.response.content.startswith("“Mars/Olympus_Mons” is not a time zone")
+    assert isinstance(last_error(simcord_env), InvalidInput)
+
+    stopped = await world["admin"].slash(world["channel"], "stackup setup", stop_digest=True)
+    fields = {f.name: f.value for f in stopped.response.embeds[0].fields}
+    assert fields["Weekly digest"].startswith("off")
+    assert f"digest:{world['guild'].id}" not in simcord_env.bot.timers.job_ids()
+
+
+async def test_the_weekly_digest_goes_out_once_a_week_also_across_restarts(
+    simcord_env, world, sessions, clock, settings, engine, chart_renderer
+):
+    await set_forum(world)
+    await set_digest(world)
+    clock.advance(days=1)
+    thread, _ = await open_post(simcord_env, world, title="Flask or Django for a REST API?")
+    await world["ben"].slash(world["channel"], "compare", first="Flask", second="Koa")
+    await world["cy"].slash(world["channel"], "compare", first="Flask", second="Django")
+    job = f"digest:{world['guild'].id}"
+
+    clock.set(datetime(2026, 11, 30, 8, 0, 1, tzinfo=UTC))
+    await fire(simcord_env, job)
+    (digest,) = world["digests"].history()
+    embed = digest.embeds[0]
+    fields = {field.name: field.value for field in embed.fields}
+    assert any(
+        "Flask or Django for a REST API?" in v and str(thread.id) in v for v in fields.values()
+    )
+    compared = next(v for name, v in fields.items() if "compared" in name.lower())
+    assert compared.splitlines()[0].startswith("1.") and "Flask" in compared.splitlines()[0]
+    assert "2" in compared.splitlines()[0]
+    (run,) = await rows(sessions, select(JobRun))
+    assert (run.job, run.scope, run.period) == ("digest", world["guild"].id, "2026-W49")
+    assert run.finished_at == clock.now() and run.outcome == f"sent as message {digest.id}"
+    assert simcord_env.bot.timers.due_at(job) == datetime(2026, 12, 7, 8, tzinfo=UTC)
+
+    # Fired again, swept, restarted: still one digest this week.
+    await fire(simcord_env, job)
+    await simcord_env.bot.get_cog("Scheduled").sweep()
+    await simcord_env.restart_bot(restarted(settings, engine, sessions, chart_renderer, clock))
+    await simcord_env.settle()
+    assert len(world["digests"].history()) == 1
+
+    # A digest due while the bot was down goes out when it is back, once.
+    clock.set(datetime(2026, 12, 2, 12, tzinfo=UTC))
+    await world["dee"].slash(world["channel"], "compare", first="Koa", second="Express")
+    clock.set(datetime(2026, 12, 7, 15, tzinfo=UTC))
+    await simcord_env.restart_bot(restarted(settings, engine, sessions, chart_renderer, clock))
+    await simcord_env.settle()
+    assert len(world["digests"].history()) == 2
+    assert "Koa" in world["digests"].history()[-1].embeds[0].to_dict().__repr__()
+    periods = [run.period for run in await rows(sessions, select(JobRun).order_by(JobRun.id))]
+    assert periods == ["2026-W49", "2026-W50"]
+
+
+async def test_a_digest_set_after_this_weeks_moment_waits_for_next_week(
+    simcord_env, world, sessions, clock
+):
+    await set_forum(world)
+    await open_post(simcord_env, world)
+    # Monday 10:00 UTC is after Monday 09:00 UTC: this week's moment was never asked for.
+    await world["admin"].slash(
+        world["channel"], "stackup setup", digest_channel=world["digests"], digest_hour=9
+    )
+    await simcord_env.bot.get_cog("Scheduled").sweep()
+    await simcord_env.settle()
+    assert world["digests"].history() == []
+    assert await rows(sessions, select(JobRun)) == []
+
+
+# ---------------------------------------------------------------- vote repair
+
+
+async def test_vote_repair_recounts_messages_voted_on_since_their_last_recount(
+    simcord_env, world, sessions, clock
+):
+    await set_forum(world)
+    thread, _ = await open_post(simcord_env, world)
+    await recommend(world, thread, "ben", "Flask")
+    message = thread.history()[-1]
+    clock.advance(minutes=1)
+    await world["cy"].react(message, "👍")
+    # The bot misses a removal and an addition (its gateway dropped them).
+    votes_cog = simcord_env.bot.get_cog("Votes")
+    await simcord_env.bot.remove_cog("Votes")
+    await world["cy"].unreact(message, "👍")
+    await world["dee"].react(message, "👎")
+    await simcord_env.bot.add_cog(votes_cog)
+    (row,) = await rows(sessions, select(Recommendation))
+    assert (row.up_count, row.down_count) == (1, 0)
+
+    clock.advance(minutes=5)
+    await fire(simcord_env, "vote-repair")
+    (row,) = await rows(sessions, select(Recommendation))
+    assert (row.up_count, row.down_count) == (0, 1)
+    assert dict(await rows(sessions, select(Vote.member_id, Vote.value))) == {world["dee"].id: -1}
+
+    # Recounted: the next run reads no reactions.
+    reads = len(
+        [e for e in simcord_env.http_requests if e.method == "GET" and "reactions" in e.path]
+    )
+    await fire(simcord_env, "vote-repair")
+    after = len(
+        [e for e in simcord_env.http_requests if e.method == "GET" and "reactions" in e.path]
+    )
+    assert after == reads
