@@ -1,0 +1,188 @@
+"""When scheduled work is due (pure), and APScheduler as the alarm clock on the wall clock."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.errors import InvalidInput
+from bot.schedule import (
+    DigestSchedule,
+    PostClock,
+    PostWork,
+    check_timezone,
+    serves,
+    shard_of,
+    timezone_matches,
+)
+from bot.timers import Timers
+
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def clock_of(**changes) -> PostClock:
+    values = {
+        "post_id": 1,
+        "guild_id": 1,
+        "created_at": T0,
+        "last_activity_at": T0,
+        "idle_days": 7,
+        "has_recommendation": False,
+        "reminder_sent_at": None,
+        "idle_warning_sent_at": None,
+    }
+    values.update(changes)
+    return PostClock(**values)
+
+
+# ---------------------------------------------------------------- advice posts
+
+
+def test_a_new_post_is_reminded_then_warned_then_closed():
+    post = clock_of()
+    assert post.next_deadline() == T0 + timedelta(hours=48)
+    assert post.due_work(T0 + timedelta(hours=47, minutes=59)) == []
+    assert post.due_work(T0 + timedelta(hours=48)) == [PostWork.REMIND]
+    reminded = clock_of(reminder_sent_at=T0 + timedelta(hours=48))
+    assert reminded.next_deadline() == T0 + timedelta(days=6)
+    assert reminded.due_work(T0 + timedelta(days=6)) == [PostWork.WARN]
+    warned = clock_of(reminder_sent_at=T0, idle_warning_sent_at=T0 + timedelta(days=6))
+    assert warned.next_deadline() == T0 + timedelta(days=7)
+    assert warned.due_work(T0 + timedelta(days=7)) == [PostWork.CLOSE]
+
+
+def test_a_close_makes_the_reminder_and_warning_moot():
+    assert clock_of().due_work(T0 + timedelta(days=30)) == [PostWork.CLOSE]
+
+
+def test_a_recommended_post_is_not_reminded():
+    post = clock_of(has_recommendation=True)
+    assert post.reminds_at is None
+    assert post.due_work(T0 + timedelta(days=3)) == []
+    assert post.next_deadline() == T0 + timedelta(days=6)
+
+
+def test_activity_moves_the_close_and_asks_for_a_new_warning():
+    later = T0 + timedelta(days=5)
+    post = clock_of(
+        has_recommendation=True,
+        last_activity_at=later,
+        idle_warning_sent_at=T0 + timedelta(days=4),  # warned before the activity
+    )
+    assert not post.warned
+    assert post.closes_at == later + timedelta(days=7)
+    assert post.due_work(later + timedelta(days=6)) == [PostWork.WARN]
+
+
+def test_short_idle_times_warn_half_way():
+    post = clock_of(idle_days=1, has_recommendation=True)
+    assert post.warns_at == T0 + timedelta(hours=12)
+    assert post.closes_at == T0 + timedelta(days=1)
+
+
+# ---------------------------------------------------------------- digests
+
+
+def paris(**changes) -> DigestSchedule:
+    values = {"guild_id": 1, "channel_id": 2, "day": 0, "hour": 9, "timezone": "Europe/Paris"}
+    values.update(changes)
+    return DigestSchedule(**values)
+
+
+def test_digest_moments_follow_the_guilds_zone():
+    schedule = paris()
+    # Monday 23 November, 10:00 UTC is 11:00 in Paris: this week's 09:00 has passed.
+    assert schedule.last_moment(T0) == datetime(2026, 11, 23, 8, tzinfo=UTC)
+    assert schedule.next_moment(T0) == datetime(2026, 11, 30, 8, tzinfo=UTC)
+    just_before = datetime(2026, 11, 23, 7, 59, tzinfo=UTC)
+    assert schedule.last_moment(just_before) == datetime(2026, 11, 16, 8, tzinfo=UTC)
+    assert schedule.next_moment(just_before) == datetime(2026, 11, 23, 8, tzinfo=UTC)
+
+
+def test_digest_keeps_its_local_hour_across_daylight_saving_time():
+    schedule = paris(day=6, hour=9)  # Sundays; Paris leaves summer time on 25 October 2026
+    before = datetime(2026, 10, 20, tzinfo=UTC)
+    first = schedule.next_moment(before)
+    assert first == datetime(2026, 10, 25, 8, tzinfo=UTC)  # 09:00 CET (UTC+1)
+    assert schedule.next_moment(first) == datetime(2026, 11, 1, 8, tzinfo=UTC)
+    summer = schedule.next_moment(datetime(2026, 10, 10, tzinfo=UTC))
+    assert summer == datetime(2026, 10, 11, 7, tzinfo=UTC)  # 09:00 CEST (UTC+2)
+    assert schedule.window(first) == (datetime(2026, 10, 18, 7, tzinfo=UTC), first)
+
+
+def test_one_period_per_local_week():
+    schedule = paris()
+    moment = datetime(2026, 11, 30, 8, tzinfo=UTC)
+    assert schedule.period(moment) == "2026-W49"
+    assert schedule.period(schedule.next_moment(moment)) == "2026-W50"
+    # A guild far east of UTC: Monday 09:00 in Tokyo is Sunday in UTC, still its Monday's week.
+    tokyo = paris(timezone="Asia/Tokyo")
+    moment = tokyo.next_moment(T0)
+    assert moment == datetime(2026, 11, 30, 0, tzinfo=UTC)
+    assert tokyo.period(moment) == "2026-W49"
+
+
+def test_a_digest_is_due_only_for_moments_after_it_was_set():
+    moment = datetime(2026, 11, 23, 8, tzinfo=UTC)
+    assert paris(set_at=None).due(T0) is None
+    assert paris(set_at=T0 - timedelta(hours=1)).due(T0) is None
+    assert paris(set_at=moment - timedelta(days=1)).due(T0) == moment
+    # Down for weeks: only the latest moment is due, once.
+    long_ago = moment - timedelta(days=60)
+    assert paris(set_at=long_ago).due(T0 + timedelta(days=20)) == datetime(
+        2026, 12, 7, 8, tzinfo=UTC
+    )
+
+
+def test_time_zones_are_checked_and_completed():
+    assert check_timezone(" europe/paris ") == "Europe/Paris"
+    assert check_timezone("America/New York") == "America/New_York"
+    with pytest.raises(InvalidInput, match="not a time zone"):
+        check_timezone("Mars/Olympus_Mons")
+    assert timezone_matches("paris") == ["Europe/Paris"]
+    assert timezone_matches("")[0] == "UTC"
+    assert len(timezone_matches("a")) == 25
+
+
+# ---------------------------------------------------------------- shards
+
+
+def test_guilds_are_served_by_the_process_running_their_shard():
+    guild = (5 << 22) + 1234  # shard 5 of 8, 1 of 4
+    assert shard_of(guild, 8) == 5
+    assert serves(guild, [4, 5], 8)
+    assert not serves(guild, [0, 2, 3], 4)
+    assert serves(guild, None, 8) and serves(guild, [0], 1)
+
+
+# ---------------------------------------------------------------- APScheduler, for real
+
+
+async def test_timers_run_due_jobs_at_once_and_later_ones_not_yet():
+    ran: list[str] = []
+    done = asyncio.Event()
+
+    async def job(name: str) -> None:
+        ran.append(name)
+        done.set()
+
+    fake_now = datetime(2030, 1, 1, tzinfo=UTC)  # the bot's clock may be anything
+    timers = Timers(lambda: fake_now)
+    timers.start()
+    try:
+        timers.at("later", fake_now + timedelta(hours=1), job, "later")
+        timers.at("overdue", fake_now - timedelta(days=3), job, "overdue")
+        await asyncio.wait_for(done.wait(), timeout=5)
+        assert ran == ["overdue"]
+        assert timers.job_ids() == {"later"}  # a date job is gone once run
+        assert timers.due_at("later") == fake_now + timedelta(hours=1)
+        # Re-adding a job of the same id replaces it, so a rebuild never doubles a timer.
+        timers.at("later", fake_now + timedelta(hours=2), job, "later")
+        assert timers.job_ids() == {"later"}
+        assert timers.due_at("later") == fake_now + timedelta(hours=2)
+        timers.cancel("later")
+        assert timers.job_ids() == set()
+    finally:
+        timers.shutdown()
