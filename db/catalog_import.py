@@ -15,6 +15,7 @@ import yaml
 from sqlalchemy import Integer, Text, cast, delete, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.github import GITHUB_SOURCE
 from db.catalog_format import CATEGORY_SEPARATOR, Catalog, LocatedTool
 from db.engine import SessionFactory
 from db.models import (
@@ -315,7 +316,11 @@ async def export_catalog(session_factory: SessionFactory) -> str:
         tool_id: sorted(slug_of[other] for other in others)
         for tool_id, others in existing.integrations.items()
     }
-    stats = existing.stats
+    # Figures fetched by the bot (GitHub's) are refreshed data, not the catalog's.
+    stats = {
+        tool_id: [s for s in rows if s.source != GITHUB_SOURCE]
+        for tool_id, rows in existing.stats.items()
+    }
     # The catalog's own pros and cons; members' additions are community data, not catalog.
     reasons = {
         tool_id: [r for r in rows if r.author_id is None]

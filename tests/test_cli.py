@@ -160,3 +160,18 @@ def test_export_to_an_unwritable_place_gets_one_line(database, tmp_path, capsys)
     assert main(["catalog", "export", str(tmp_path / "missing" / "dir" / "out.yaml")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("stackup: FileNotFoundError: ") and "Traceback" not in err
+
+
+def test_export_leaves_out_figures_fetched_from_github(database, tmp_path, capsys):
+    assert main(["run"]) == 2
+    with sqlite3.connect(database) as connection:
+        connection.execute(
+            "INSERT INTO external_stats (tool_id, source, source_url, metric, value, as_of) "
+            "SELECT id, 'github', 'https://github.com/pallets/flask', 'github_stars', 70000, "
+            "'2026-11-24' FROM tools WHERE slug = 'flask'"
+        )
+    exported = tmp_path / "export.yaml"
+    assert main(["catalog", "export", str(exported)]) == 0
+    text = exported.read_text()
+    assert "70000" not in text
+    assert "35700" in text  # StackShare's figure of the seed page stays
