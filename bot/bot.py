@@ -219,9 +219,10 @@ class StackupBot(commands.AutoShardedBot):
         await self.sync_commands_if_changed()
 
     async def close(self) -> None:
-        # Votes already received are written before the connection pool goes.
-        await self.votes.wait_idle()
+        # No new scheduled work starts; votes already received are written before the
+        # connection pool goes.
         self.timers.shutdown()
+        await self.votes.wait_idle()
         if self.external_stats is not None:
             await self.external_stats.close()
         if self._owns_charts:

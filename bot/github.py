@@ -117,12 +117,18 @@ def _not_before(when: datetime, now: datetime) -> datetime:
 
 
 def decide(
-    status: int, headers: Mapping[str, str], *, now: datetime, secondary_streak: int = 0
+    status: int,
+    headers: Mapping[str, str],
+    *,
+    now: datetime,
+    secondary_streak: int = 0,
+    message: str | None = None,
 ) -> Decision:
     """What GitHub's answer means for the run, following its documented rules: on 403/429,
     `retry-after` if present; else, with `x-ratelimit-remaining: 0`, the `x-ratelimit-reset`
-    time; else a secondary limit, a minute growing with `secondary_streak` (how many came in a
-    row before this one). A 200 that spent the budget pauses until the reset too.
+    time; else, for a 429 or a `message` that says so, a secondary limit, a minute growing
+    with `secondary_streak` (how many came in a row before this one); another 403 is a
+    refusal of that repository only. A 200 that spent the budget pauses until the reset too.
     `status` 0 is a request that got no answer (network error, timeout)."""
     remaining = _header(headers, "x-ratelimit-remaining")
     if status in (403, 429):
@@ -140,12 +146,15 @@ def decide(
                 resume_at=_not_before(reset + RESET_MARGIN, now),
                 reason="GitHub's rate limit is spent",
             )
-        return Decision(
-            Verdict.RATE_LIMITED,
-            resume_at=now + secondary_limit_wait(secondary_streak),
-            secondary=True,
-            reason="GitHub's secondary rate limit",
-        )
+        if status == 429 or "rate limit" in (message or "").casefold():
+            return Decision(
+                Verdict.RATE_LIMITED,
+                resume_at=now + secondary_limit_wait(secondary_streak),
+                secondary=True,
+                reason="GitHub's secondary rate limit",
+            )
+        # A 403 that is no limit (a repository blocked, say): this tool failed, not the run.
+        return Decision(Verdict.FAILED, reason=f"GitHub refused: {message or status}")
     if status == 304:
         return Decision(Verdict.NOT_MODIFIED)
     if status in (404, 410, 451):

@@ -48,11 +48,16 @@ class PostClock:
 
     @property
     def closes_at(self) -> datetime:
+        """When the post has been idle for its guild's idle days."""
         return self.last_activity_at + timedelta(days=self.idle_days)
 
     @property
+    def warning_lead(self) -> timedelta:
+        return min(WARNING_BEFORE, timedelta(days=self.idle_days) / 2)
+
+    @property
     def warns_at(self) -> datetime:
-        return self.closes_at - min(WARNING_BEFORE, timedelta(days=self.idle_days) / 2)
+        return self.closes_at - self.warning_lead
 
     @property
     def warned(self) -> bool:
@@ -61,27 +66,40 @@ class PostClock:
         return sent is not None and sent >= self.last_activity_at
 
     @property
+    def close_due_at(self) -> datetime | None:
+        """When the post may close: idle long enough, and the asker warned the lead time
+        before. A warning sent late (the bot was down, or idle days were lowered) moves the
+        close, so nobody's post closes without the day's notice. None until warned."""
+        if not self.warned:
+            return None
+        assert self.idle_warning_sent_at is not None
+        return max(self.closes_at, self.idle_warning_sent_at + self.warning_lead)
+
+    @property
     def reminds_at(self) -> datetime | None:
         if self.has_recommendation or self.reminder_sent_at is not None:
             return None
         return self.created_at + REMINDER_AFTER
 
     def due_work(self, now: datetime) -> list[PostWork]:
-        """What is due at `now`, in the order to do it. A close makes the rest moot."""
-        if now >= self.closes_at:
+        """What is due at `now`, in the order to do it. Past the warning, a reminder is moot."""
+        close = self.close_due_at
+        if close is not None and now >= close:
             return [PostWork.CLOSE]
-        work = []
+        if self.warned:
+            return []
+        if now >= self.warns_at:
+            return [PostWork.WARN]
         if self.reminds_at is not None and now >= self.reminds_at:
-            work.append(PostWork.REMIND)
-        if not self.warned and now >= self.warns_at:
-            work.append(PostWork.WARN)
-        return work
+            return [PostWork.REMIND]
+        return []
 
     def next_deadline(self) -> datetime:
         """The earliest deadline still ahead of the post (or overdue)."""
-        deadlines = [self.closes_at]
-        if not self.warned:
-            deadlines.append(self.warns_at)
+        close = self.close_due_at
+        if close is not None:
+            return close
+        deadlines = [self.warns_at]
         if self.reminds_at is not None:
             deadlines.append(self.reminds_at)
         return min(deadlines)
@@ -131,9 +149,9 @@ class DigestSchedule:
         return self._moment(day - WEEK), moment
 
     def period(self, moment: datetime) -> str:
-        """The ISO week of the moment in the guild's zone: one digest per period."""
-        year, week, _ = moment.astimezone(self.zone).date().isocalendar()
-        return f"{year}-W{week:02d}"
+        """The moment's local date: one digest per moment, so a day or zone changed after a
+        digest went out neither repeats it nor skips the next one."""
+        return moment.astimezone(self.zone).date().isoformat()
 
     def due(self, now: datetime) -> datetime | None:
         """The moment whose digest is due now, if any: the latest one, if the schedule was set

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import discord
@@ -26,6 +27,7 @@ from bot.render.digest import digest_chart_spec, digest_embed
 from bot.render.scheduled import reminder_message, warning_message
 from bot.schedule import DigestSchedule, PostClock, PostWork
 from cogs._common import chart_file
+from db.scheduling import Claim
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,8 @@ STATS_EVERY = timedelta(hours=1)
 RETRY_AFTER = timedelta(minutes=5)
 WORK_CONCURRENCY = 4
 REPAIRS_PER_RUN = 100
+# Vote repair looks at messages voted on this recently (older ones wait for a restart's recount).
+RECENTLY_VOTED = timedelta(days=1)
 # A thread's messages move its post's last activity at most this often.
 ACTIVITY_WRITE_SECONDS = 300.0
 THREADS_REMEMBERED = 2000
@@ -99,6 +103,8 @@ class Scheduled(commands.Cog):
         self._work = asyncio.Semaphore(WORK_CONCURRENCY)
         # Digest periods known to be done, so sweeps do not ask the database again.
         self._digests_done: dict[int, str] = {}
+        # A guild whose digest failed is not retried before this (not at every sweep).
+        self._digest_retry: dict[int, datetime] = {}
         self._activity_written: OrderedDict[int, float] = OrderedDict()
 
     async def cog_load(self) -> None:
@@ -183,33 +189,58 @@ class Scheduled(commands.Cog):
         reminder = await self.service.claim_reminder(post.post_id)
         if reminder is None or reminder.post.thread_id is None:
             return
-        sent = await self._send_to_thread(
-            reminder.post.guild_id, reminder.post.thread_id, reminder_message(reminder)
-        )
-        if not sent:
-            await self.service.release_reminder(reminder)
+        message = reminder_message(reminder)
+        if not await self._sent_or_released(
+            reminder.post.guild_id,
+            reminder.post.thread_id,
+            message,
+            release=lambda: self.service.release_reminder(reminder),
+        ):
+            log.info("post %d: reminder to be tried again", post.post_id)
 
     async def _warn(self, post: PostClock) -> None:
         warning = await self.service.claim_warning(post)
         if warning is None or warning.post.thread_id is None:
             return
-        sent = await self._send_to_thread(
-            warning.post.guild_id, warning.post.thread_id, warning_message(warning)
-        )
+        message = warning_message(warning)
+        if not await self._sent_or_released(
+            warning.post.guild_id,
+            warning.post.thread_id,
+            message,
+            release=lambda: self.service.release_warning(warning),
+        ):
+            log.info("post %d: warning to be tried again", post.post_id)
+
+    async def _sent_or_released(
+        self,
+        guild_id: int,
+        thread_id: int,
+        message: dict,
+        *,
+        release: Callable[[], Awaitable[None]],
+    ) -> bool:
+        """Send a claimed message; if it may work later, or the work was cancelled (shutdown)
+        on the way, give the claim back so that a later run sends it."""
+        try:
+            sent = await self._send_to_thread(guild_id, thread_id, message)
+        except BaseException:
+            await asyncio.shield(release())
+            raise
         if not sent:
-            await self.service.release_warning(warning)
+            await release()
+        return sent
 
     async def _send_to_thread(self, guild_id: int, thread_id: int, message: dict) -> bool:
-        """False if it may work later (the claim is released); a thread gone or closed to
-        Stackup counts as done, since retrying cannot help."""
+        """False if it may work later (a 5xx or 429: the claim is released); a thread gone or
+        closed to Stackup, or a message refused, counts as done: retrying cannot help."""
         thread = self.bot.get_partial_messageable(thread_id, guild_id=guild_id)
         try:
             await thread.send(**message)
-        except (discord.Forbidden, discord.NotFound) as exc:
-            log.info("thread %d: scheduled message not sent (%s)", thread_id, exc)
         except discord.HTTPException as exc:
-            log.warning("thread %d: scheduled message failed, will retry (%s)", thread_id, exc)
-            return False
+            if exc.status >= 500 or exc.status == 429:
+                log.warning("thread %d: scheduled message failed, will retry (%s)", thread_id, exc)
+                return False
+            log.info("thread %d: scheduled message not sent (%s)", thread_id, exc)
         return True
 
     @commands.Cog.listener()
@@ -259,13 +290,35 @@ class Scheduled(commands.Cog):
         await self._digest(found[0])
 
     async def _digest(self, schedule: DigestSchedule) -> None:
+        """Send the digest due now, if any and not sent, then set the timer for what comes
+        next. One at a time per guild in this process; other processes are kept out by the
+        claim."""
         guild_id = schedule.guild_id
-        moment = schedule.due(self.service.clock())
-        if moment is not None and self._digests_done.get(guild_id) != schedule.period(moment):
-            if await self.service.claim_digest(schedule, moment):
-                await self._send_digest(schedule, moment)
-            self._digests_done[guild_id] = schedule.period(moment)
-        self._schedule_digest(schedule)
+        key = digest_job(guild_id)
+        now = self.service.clock()
+        retry_at = self._digest_retry.get(guild_id)
+        if key in self._busy or (retry_at is not None and now < retry_at):
+            return
+        self._busy.add(key)
+        try:
+            moment = schedule.due(now)
+            if moment is not None and self._digests_done.get(guild_id) != schedule.period(moment):
+                claim = await self.service.claim_digest(schedule, moment)
+                if claim is Claim.CLAIMED:
+                    await self._send_digest(schedule, moment)
+                if claim is not Claim.HELD:
+                    # Held by another process (or one that died: taken over once stale, by a
+                    # later sweep): not known to be done.
+                    self._digests_done[guild_id] = schedule.period(moment)
+            self._digest_retry.pop(guild_id, None)
+            self._schedule_digest(schedule)
+        except Exception:
+            log.exception("guild %d: digest failed; trying again later", guild_id)
+            retry = now + RETRY_AFTER
+            self._digest_retry[guild_id] = retry
+            self.timers.at(key, retry, digest_deadline, self.bot, guild_id)
+        finally:
+            self._busy.discard(key)
 
     async def _send_digest(self, schedule: DigestSchedule, moment: datetime) -> None:
         start, end = schedule.window(moment)
@@ -283,14 +336,20 @@ class Scheduled(commands.Cog):
                 embed=digest_embed(digest, chart=chart is not None),
                 **({"file": chart} if chart is not None else {}),
             )
-        except (discord.Forbidden, discord.NotFound) as exc:
-            # The channel is gone or closed to Stackup: this week's digest cannot be sent.
+        except discord.HTTPException as exc:
+            if exc.status >= 500 or exc.status == 429:
+                await asyncio.shield(self.service.release_digest(schedule, moment))
+                raise
+            # The channel is gone or closed to Stackup, or Discord refused the message:
+            # sending the same again cannot help.
             await self.service.finish_digest(schedule, moment, f"not sent: {exc}")
             log.info("guild %d: digest not sent (%s)", schedule.guild_id, exc)
             return
         except BaseException:
-            await self.service.release_digest(schedule, moment)
+            await asyncio.shield(self.service.release_digest(schedule, moment))
             raise
+        # Sent: if this write failed, a later run would send the week again (at least once,
+        # rather than at most once, for a digest).
         await self.service.finish_digest(schedule, moment, f"sent as message {message.id}")
         log.info("guild %d: digest for %s sent", schedule.guild_id, schedule.period(moment))
 
@@ -300,6 +359,7 @@ class Scheduled(commands.Cog):
         for post in await self.service.open_posts(guild_id=guild_id):
             self._schedule_post(post)
         self._digests_done.pop(guild_id, None)
+        self._digest_retry.pop(guild_id, None)
         found = await self.service.digest_schedules(guild_id)
         if found:
             self._schedule_digest(found[0])
@@ -310,9 +370,10 @@ class Scheduled(commands.Cog):
 
     async def sweep(self) -> None:
         """Whatever is due runs; any open post or digest without a timer gets one."""
+        # Taken before the read, so a post opened meanwhile keeps the job it just got.
+        scheduled = self.timers.job_ids("post:")
         now = self.service.clock()
         posts = await self.service.open_posts()
-        scheduled = self.timers.job_ids("post:")
         due = []
         for post in posts:
             if post.due_work(now):
@@ -321,7 +382,12 @@ class Scheduled(commands.Cog):
                 self._schedule_post(post)
         for gone in scheduled - {post_job(post.post_id) for post in posts}:
             self.timers.cancel(gone)
-        await asyncio.gather(*(self.post_due(post_id) for post_id in due))
+        results = await asyncio.gather(
+            *(self.post_due(post_id) for post_id in due), return_exceptions=True
+        )
+        for post_id, result in zip(due, results, strict=True):
+            if isinstance(result, Exception):
+                log.error("post %d: scheduled work failed", post_id, exc_info=result)
         for schedule in await self.service.digest_schedules():
             await self._digest(schedule)
 
@@ -332,6 +398,7 @@ class Scheduled(commands.Cog):
         messages = await self.bot.votes.messages_to_repair(
             shard_ids=settings.shard_ids,
             shard_count=settings.shard_count or 1,
+            voted_since=self.service.clock() - RECENTLY_VOTED,
             limit=REPAIRS_PER_RUN,
         )
         votes = self.bot.get_cog("Votes")

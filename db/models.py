@@ -433,8 +433,9 @@ class CompareDay(SQLModel, table=True):
 
 class JobRun(SQLModel, table=True):
     """One run of a scheduled job for one scope (a guild; 0 for tool-wide work) and period
-    ("2026-W48", "2026-11-24"). The row is claimed before the work, by one process only, so a
-    period's work happens once whatever restarts or other processes do."""
+    (a digest's: the local date of its moment, "2026-11-30"). The row is claimed before the
+    work, by one process only, so a period's work happens once whatever restarts or other
+    processes do."""
 
     __tablename__ = "job_runs"
     __table_args__ = (UniqueConstraint("job", "scope", "period", name="job_runs_once_per_period"),)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import delete, exists, func, or_, update
 from sqlmodel import select
@@ -16,6 +17,12 @@ from bot.schedule import DEFAULT_DIGEST_DAY, DEFAULT_DIGEST_HOUR, DigestSchedule
 from db.models import AdvicePost, GuildSettings, JobRun, Recommendation
 from db.shards import on_shards
 from db.tallies import dialect_insert
+
+
+class Claim(StrEnum):
+    CLAIMED = "claimed"  # this caller does the work
+    DONE = "done"  # somebody did it
+    HELD = "held"  # somebody is doing it (or died doing it: taken over once stale)
 
 
 async def open_post_clocks(
@@ -156,7 +163,7 @@ async def claim_run(
     claimer: str,
     now: datetime,
     stale_after: timedelta,
-) -> bool:
+) -> Claim:
     """Claim the period's run of a job. A run finished, or claimed by a live process, is not
     claimed again; a claim unfinished for `stale_after` was lost with its process and is
     taken over."""
@@ -167,7 +174,7 @@ async def claim_run(
         .returning(JobRun.id)
     )
     if inserted.first() is not None:
-        return True
+        return Claim.CLAIMED
     taken_over = await session.exec(
         update(JobRun)
         .where(
@@ -180,7 +187,14 @@ async def claim_run(
         .values(claimed_by=claimer, claimed_at=now)
         .returning(JobRun.id)
     )
-    return taken_over.first() is not None
+    if taken_over.first() is not None:
+        return Claim.CLAIMED
+    finished = await session.exec(
+        select(JobRun.finished_at).where(
+            JobRun.job == job, JobRun.scope == scope, JobRun.period == period
+        )
+    )
+    return Claim.HELD if finished.first() is None else Claim.DONE
 
 
 async def finish_run(

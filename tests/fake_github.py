@@ -71,6 +71,8 @@ class FakeGitHub:
     hold: asyncio.Event | None = None
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     status_override: int | None = None
+    # Repositories GitHub refuses for good ("Repository access blocked": a 403, not a limit).
+    blocked: set[str] = field(default_factory=set)
     _refusal: _Refusal | None = None
     _runner: web.AppRunner | None = None
     url: str = ""
@@ -166,6 +168,11 @@ class FakeGitHub:
                 {"message": "API rate limit exceeded"}, status=403, headers=self._rate_headers()
             )
 
+        if repo is not None and repo.full_name.lower() in self.blocked:
+            self._spend()
+            return web.json_response(
+                {"message": "Repository access blocked"}, status=403, headers=self._rate_headers()
+            )
         if repo is None:
             self._spend()
             return web.json_response(

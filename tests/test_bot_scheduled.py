@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from bot.bot import StackupBot
 from bot.errors import InvalidInput
-from db.models import AdvicePost, JobRun, Recommendation, Vote
+from db.models import AdvicePost, GuildSettings, JobRun, Recommendation, Vote
 from tests.conftest import FakeClock, last_error, rows
 from tests.test_bot_advice import open_post, recommend, set_forum
 
@@ -102,7 +102,12 @@ async def test_an_idle_post_closes_once_with_its_verdict_and_tells_the_asker(
     await recommend(world, thread, "ben", "Flask")
     await world["cy"].react(thread.history()[-1], "👍")
 
-    clock.advance(days=7, seconds=1)
+    # A day before, the asker is warned; the close comes a day after the warning.
+    clock.advance(days=6, seconds=1)
+    await fire(simcord_env, job)
+    assert (await post_row(sessions)).status == "open"
+    assert simcord_env.bot.timers.due_at(job) == clock.now() + timedelta(days=1)
+    clock.advance(days=1)
     await fire(simcord_env, job)
     closed = await post_row(sessions)
     assert closed.status == "closed" and closed.verdict_tool_id is not None
@@ -135,8 +140,13 @@ async def test_a_restart_between_scheduling_and_the_deadline_still_closes_once(
     await simcord_env.restart_bot(restarted(settings, engine, sessions, chart_renderer, clock))
     # Rebuilt from the database: the warning a day before the idle close comes first.
     assert simcord_env.bot.timers.due_at(job) == post.last_activity_at + timedelta(days=6)
+    clock.advance(days=3, seconds=1)
+    await fire(simcord_env, job)
 
-    clock.advance(days=4, seconds=1)
+    # Restarted again between the warning and the close.
+    await simcord_env.restart_bot(restarted(settings, engine, sessions, chart_renderer, clock))
+    assert simcord_env.bot.timers.due_at(job) == clock.now() + timedelta(days=1)
+    clock.advance(days=1)
     await fire(simcord_env, job)
     assert (await post_row(sessions)).status == "closed"
     assert len(idle_verdicts(thread)) == 1
@@ -148,20 +158,26 @@ async def test_a_restart_between_scheduling_and_the_deadline_still_closes_once(
     assert len(idle_verdicts(thread)) == 1
 
 
-async def test_a_post_overdue_while_the_bot_was_down_closes_at_start(
+async def test_a_post_overdue_while_the_bot_was_down_is_warned_at_start_then_closed(
     simcord_env, world, sessions, clock, settings, engine, chart_renderer
 ):
     await set_forum(world)
     thread, _ = await open_post(simcord_env, world)
     clock.advance(days=30)
-    # APScheduler runs the overdue job at once, with no test firing it.
+    # APScheduler runs the overdue job at once, with no test firing it: the asker gets the
+    # day's notice first (the reminder is moot by now), not a close out of the blue.
     await simcord_env.restart_bot(restarted(settings, engine, sessions, chart_renderer, clock))
     await simcord_env.settle()
     post = await post_row(sessions)
+    assert post.status == "open" and post.idle_warning_sent_at == clock.now()
+    assert post.reminder_sent_at is None
+    assert thread.history()[-1].content.startswith(f"<@{world['ada'].id}> this post closes")
+
+    clock.advance(days=1)
+    await fire(simcord_env, f"post:{post.id}")
+    post = await post_row(sessions)
     assert post.status == "closed" and post.verdict_tool_id is None
     assert thread.history()[-1].content.startswith(f"<@{world['ada'].id}> nothing happened")
-    # Closed at once: neither the reminder nor the warning was sent on the way.
-    assert post.reminder_sent_at is None and post.idle_warning_sent_at is None
 
 
 async def test_members_talking_in_the_thread_keep_the_post_open(
@@ -252,8 +268,8 @@ async def test_a_day_before_the_idle_close_the_asker_is_asked_to_accept(
     await simcord_env.settle()
     assert len(thread.history()) == count
     assert (await post_row(sessions)).status == "open"
-    # Next: the close itself.
-    assert simcord_env.bot.timers.due_at(job) == post.last_activity_at + timedelta(days=7)
+    # Next: the close itself, a day after the warning.
+    assert simcord_env.bot.timers.due_at(job) == clock.now() + timedelta(days=1)
 
 
 # ---------------------------------------------------------------- the weekly digest
@@ -324,7 +340,7 @@ async def test_the_weekly_digest_goes_out_once_a_week_also_across_restarts(
     assert compared.splitlines()[0].startswith("1.") and "Flask" in compared.splitlines()[0]
     assert "2" in compared.splitlines()[0]
     (run,) = await rows(sessions, select(JobRun))
-    assert (run.job, run.scope, run.period) == ("digest", world["guild"].id, "2026-W49")
+    assert (run.job, run.scope, run.period) == ("digest", world["guild"].id, "2026-11-30")
     assert run.finished_at == clock.now() and run.outcome == f"sent as message {digest.id}"
     assert simcord_env.bot.timers.due_at(job) == datetime(2026, 12, 7, 8, tzinfo=UTC)
 
@@ -344,7 +360,7 @@ async def test_the_weekly_digest_goes_out_once_a_week_also_across_restarts(
     assert len(world["digests"].history()) == 2
     assert "Koa" in world["digests"].history()[-1].embeds[0].to_dict().__repr__()
     periods = [run.period for run in await rows(sessions, select(JobRun).order_by(JobRun.id))]
-    assert periods == ["2026-W49", "2026-W50"]
+    assert periods == ["2026-11-30", "2026-12-07"]
 
 
 async def test_a_digest_set_after_this_weeks_moment_waits_for_next_week(
@@ -360,6 +376,22 @@ async def test_a_digest_set_after_this_weeks_moment_waits_for_next_week(
     await simcord_env.settle()
     assert world["digests"].history() == []
     assert await rows(sessions, select(JobRun)) == []
+
+
+async def test_a_digest_channel_chosen_before_digests_existed_gets_them(
+    simcord_env, world, sessions, clock
+):
+    async with sessions() as session, session.begin():
+        session.add(
+            GuildSettings(guild_id=world["guild"].id, digest_channel_id=world["digests"].id)
+        )
+    # Choosing the same channel again starts the digest from now.
+    await world["admin"].slash(world["channel"], "stackup setup", digest_channel=world["digests"])
+    (row,) = await rows(sessions, select(GuildSettings))
+    assert row.digest_set_at == clock.now()
+    assert simcord_env.bot.timers.due_at(f"digest:{world['guild'].id}") == datetime(
+        2026, 11, 30, 9, tzinfo=UTC
+    )
 
 
 # ---------------------------------------------------------------- vote repair

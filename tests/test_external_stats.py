@@ -468,8 +468,15 @@ def test_decide_follows_githubs_rate_limit_rules():
     primary = decide(403, spent, now=NOW)
     assert primary.resume_at == NOW + timedelta(minutes=10, seconds=1) and not primary.secondary
 
-    secondary = decide(403, {"x-ratelimit-remaining": "12"}, now=NOW, secondary_streak=0)
+    message = "You have exceeded a secondary rate limit."
+    secondary = decide(
+        403, {"x-ratelimit-remaining": "12"}, now=NOW, secondary_streak=0, message=message
+    )
     assert secondary.secondary and secondary.resume_at == NOW + timedelta(minutes=1)
+    blocked = decide(
+        403, {"x-ratelimit-remaining": "12"}, now=NOW, message="Repository access blocked"
+    )
+    assert (blocked.verdict, blocked.resume_at) == (Verdict.FAILED, None)
     again = decide(429, {}, now=NOW, secondary_streak=3)
     assert again.resume_at == NOW + timedelta(minutes=8)
     assert secondary_limit_wait(50) == timedelta(hours=2)
@@ -539,3 +546,17 @@ async def test_compare_shows_githubs_fresh_figures_beside_the_seed_pages(
         " · GitHub Forks 3.2K\n"
         "GitHub (2026-03-02): Stars 35.5K · Forks 3.2K"
     )
+
+
+async def test_a_blocked_repository_fails_alone_and_the_run_goes_on(db, github, clock):
+    ids = await catalog(
+        db, {"blocked": "https://github.com/org/blocked", "fine": "https://github.com/org/fine"}
+    )
+    github.add_repo("org/blocked", stars=1, forks=1)
+    github.add_repo("org/fine", stars=7, forks=2)
+    github.blocked.add("org/blocked")
+
+    assert await refresh(db, github, clock) == StatsRun(updated=1, failed=1)
+    check = await check_of(db, ids["blocked"])
+    assert (check.status, check.failures) == ("failed", 1)
+    assert (await check_of(db, ids["fine"])).status == "ok"

@@ -225,3 +225,27 @@ async def test_0004_gives_recommendation_votes_their_message_and_keeps_pros(engi
     assert [tuple(row) for row in texts] == [("Simple", None), ("Fast", None)]
     assert [tuple(row) for row in votes] == [("recommendation",)]
     assert tally == 0
+
+
+async def test_0005_starts_digests_for_servers_that_chose_a_channel_before(engine):
+    await migrate.upgrade(engine, "0004")
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO guild_settings (guild_id, advice_forum_id, digest_channel_id,"
+                " idle_days, timezone, updated_at) VALUES (1, NULL, 10, 7, 'UTC',"
+                " '2026-11-01 12:00:00'), (2, NULL, NULL, 7, 'UTC', '2026-11-01 12:00:00')"
+            )
+        )
+    await migrate.upgrade(engine)
+    async with engine.begin() as connection:
+        found = (
+            await connection.execute(
+                text(
+                    "SELECT guild_id, digest_set_at IS NOT NULL FROM guild_settings"
+                    " ORDER BY guild_id"
+                )
+            )
+        ).all()
+    assert [tuple(row) for row in found] == [(1, True), (2, False)]
+    await migrate.downgrade(engine, "0004")

@@ -53,8 +53,15 @@ def test_a_new_post_is_reminded_then_warned_then_closed():
     assert warned.due_work(T0 + timedelta(days=7)) == [PostWork.CLOSE]
 
 
-def test_a_close_makes_the_reminder_and_warning_moot():
-    assert clock_of().due_work(T0 + timedelta(days=30)) == [PostWork.CLOSE]
+def test_no_close_without_the_warning_a_day_before():
+    # The bot was down past the idle time: the asker is warned first (the reminder is moot),
+    # and the close comes a day after the warning.
+    late = T0 + timedelta(days=30)
+    assert clock_of().due_work(late) == [PostWork.WARN]
+    warned = clock_of(idle_warning_sent_at=late)
+    assert warned.due_work(late + timedelta(hours=23)) == []
+    assert warned.next_deadline() == late + timedelta(days=1)
+    assert warned.due_work(late + timedelta(days=1)) == [PostWork.CLOSE]
 
 
 def test_a_recommended_post_is_not_reminded():
@@ -71,9 +78,9 @@ def test_activity_moves_the_close_and_asks_for_a_new_warning():
         last_activity_at=later,
         idle_warning_sent_at=T0 + timedelta(days=4),  # warned before the activity
     )
-    assert not post.warned
+    assert not post.warned and post.close_due_at is None
     assert post.closes_at == later + timedelta(days=7)
-    assert post.due_work(later + timedelta(days=6)) == [PostWork.WARN]
+    assert post.due_work(later + timedelta(days=7)) == [PostWork.WARN]
 
 
 def test_short_idle_times_warn_half_way():
@@ -112,16 +119,19 @@ def test_digest_keeps_its_local_hour_across_daylight_saving_time():
     assert schedule.window(first) == (datetime(2026, 10, 18, 7, tzinfo=UTC), first)
 
 
-def test_one_period_per_local_week():
+def test_one_period_per_moment_named_by_its_local_date():
     schedule = paris()
     moment = datetime(2026, 11, 30, 8, tzinfo=UTC)
-    assert schedule.period(moment) == "2026-W49"
-    assert schedule.period(schedule.next_moment(moment)) == "2026-W50"
-    # A guild far east of UTC: Monday 09:00 in Tokyo is Sunday in UTC, still its Monday's week.
+    assert schedule.period(moment) == "2026-11-30"
+    assert schedule.period(schedule.next_moment(moment)) == "2026-12-07"
+    # A guild far east of UTC: Monday 09:00 in Tokyo is Monday 00:00 UTC, its Monday.
     tokyo = paris(timezone="Asia/Tokyo")
     moment = tokyo.next_moment(T0)
     assert moment == datetime(2026, 11, 30, 0, tzinfo=UTC)
-    assert tokyo.period(moment) == "2026-W49"
+    assert tokyo.period(moment) == "2026-11-30"
+    # Moved from Monday to Sunday after Monday's digest: Sunday's is a new moment, not skipped.
+    sunday = paris(day=6).next_moment(datetime(2026, 11, 30, 9, tzinfo=UTC))
+    assert paris(day=6).period(sunday) == "2026-12-06"
 
 
 def test_a_digest_is_due_only_for_moments_after_it_was_set():

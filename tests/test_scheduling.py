@@ -15,6 +15,7 @@ from bot.services.advice import AdviceService, NewPost
 from bot.services.scheduling import ScheduleService
 from db.engine import create_engine, create_session_factory
 from db.models import AdvicePost, GuildSettings, JobRun, Tool
+from db.scheduling import Claim
 from tests.conftest import FakeClock, add_tools, rows
 
 T0 = datetime(2026, 11, 23, 10, tzinfo=UTC)
@@ -101,6 +102,13 @@ async def open_posts(db, clock, guild_id: int, count: int) -> list[int]:
     return ids
 
 
+async def warn_all(db, at: datetime) -> None:
+    """The asker of every open post was warned at `at` (the close needs it a day before)."""
+    async with db() as session, session.begin():
+        for post in (await session.exec(select(AdvicePost))).all():
+            post.idle_warning_sent_at = at
+
+
 async def test_two_processes_on_their_own_shards_close_each_guilds_posts_once(
     db, clock, two_processes
 ):
@@ -110,7 +118,8 @@ async def test_two_processes_on_their_own_shards_close_each_guilds_posts_once(
     assert [p.post_id for p in await first.schedule.open_posts()] == on_0
     assert [p.post_id for p in await second.schedule.open_posts()] == on_1
 
-    clock.advance(days=7, seconds=1)
+    await warn_all(db, clock.advance(days=6))
+    clock.advance(days=1, seconds=1)
     closed = await asyncio.gather(first.close_idle_posts(), second.close_idle_posts())
     assert closed == [on_0, on_1]
     posts = await rows(db, select(AdvicePost).order_by(AdvicePost.id))
@@ -125,7 +134,8 @@ async def test_processes_that_overlap_still_close_each_post_once(db, clock):
     processes = [Process(url, None, clock, f"host-{n}") for n in range(3)]
     try:
         ids = await open_posts(db, clock, GUILD_ON_0, 10)
-        clock.advance(days=8)
+        await warn_all(db, clock.advance(days=6))
+        clock.advance(days=2)
         closed = await asyncio.gather(*(p.close_idle_posts() for p in processes))
         assert sorted(post for mine in closed for post in mine) == ids
     finally:
@@ -135,13 +145,24 @@ async def test_processes_that_overlap_still_close_each_post_once(db, clock):
 
 async def test_a_post_active_again_is_not_closed(db, clock, two_processes):
     (post_id,) = await open_posts(db, clock, GUILD_ON_0, 1)
-    clock.advance(days=6)
+    await warn_all(db, clock.advance(days=6))
     async with db() as session, session.begin():
         post = await session.get(AdvicePost, post_id)
-        post.last_activity_at = clock.now()
+        post.last_activity_at = clock.advance(hours=1)
     clock.advance(days=1, seconds=1)
     assert await two_processes[0].advice.close_idle(post_id) is None
     assert (await rows(db, select(AdvicePost.status))) == ["open"]
+    # Without the activity, it would have closed.
+    async with db() as session, session.begin():
+        post = await session.get(AdvicePost, post_id)
+        post.last_activity_at = clock.current - timedelta(days=7, hours=1)
+    assert (await two_processes[0].advice.close_idle(post_id)).status == "closed"
+
+
+async def test_an_unwarned_post_is_not_closed(db, clock, two_processes):
+    (post_id,) = await open_posts(db, clock, GUILD_ON_0, 1)
+    clock.advance(days=30)
+    assert await two_processes[0].advice.close_idle(post_id) is None
 
 
 async def test_a_reminder_is_claimed_once_and_a_released_one_again(db, clock, two_processes):
@@ -171,19 +192,19 @@ async def test_a_digest_week_is_claimed_once_and_a_lost_claim_is_taken_over(
         first.schedule.claim_digest(schedule, moment),
         second.schedule.claim_digest(schedule, moment),
     )
-    assert sorted(claims) == [False, True]
-    winner, loser = (first, second) if claims[0] else (second, first)
+    assert sorted(claims) == [Claim.CLAIMED, Claim.HELD]
+    winner, loser = (first, second) if claims[0] is Claim.CLAIMED else (second, first)
 
     # The winner dies before finishing: after a while its claim is taken over, once.
-    assert not await loser.schedule.claim_digest(schedule, moment)
+    assert await loser.schedule.claim_digest(schedule, moment) is Claim.HELD
     clock.advance(minutes=31)
-    assert await loser.schedule.claim_digest(schedule, moment)
+    assert await loser.schedule.claim_digest(schedule, moment) is Claim.CLAIMED
     await loser.schedule.finish_digest(schedule, moment, "sent as message 1")
     clock.advance(hours=2)
-    assert not await winner.schedule.claim_digest(schedule, moment)
+    assert await winner.schedule.claim_digest(schedule, moment) is Claim.DONE
     (run,) = await rows(db, select(JobRun))
     assert (run.claimed_by, run.outcome, run.period) == (
         loser.schedule.claimer,
         "sent as message 1",
-        "2026-W49",
+        "2026-11-30",
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, update
@@ -36,7 +36,7 @@ from bot.advice import (
 )
 from bot.comparison import ToolRef
 from bot.errors import InvalidInput, NotAllowed
-from bot.schedule import WEEKDAYS, check_timezone
+from bot.schedule import WEEKDAYS, PostClock, PostWork, check_timezone
 from bot.voting import DOWN, UP, Option
 from db.engine import SessionFactory
 from db.models import (
@@ -316,7 +316,7 @@ class AdviceService:
             changed = {k: v for k, v in digest.items() if v is not UNSET and getattr(row, k) != v}
             for name, value in changed.items():
                 setattr(row, name, value)
-            if changed:
+            if changed or (row.digest_channel_id and row.digest_set_at is None):
                 # Digest moments before now were never asked for (see DigestSchedule.due).
                 row.digest_set_at = now
             row.updated_at = now
@@ -479,9 +479,9 @@ class AdviceService:
             return await _close(session, post, accepted_tool_id, now)
 
     async def close_idle(self, post_id: int) -> AdviceSummary | None:
-        """Close the post with its verdict if it is still open and idle for its guild's
-        `idle_days`; None if not (closed already, by anyone, or active since): closing twice
-        does nothing."""
+        """Close the post with its verdict if it is still open, idle for its guild's
+        `idle_days` and its asker was warned in time; None if not (closed already, by anyone,
+        or active since): closing twice does nothing."""
         now = self._clock()
         async with self._sessions() as session, session.begin():
             statement = select(AdvicePost).where(AdvicePost.id == post_id).with_for_update()
@@ -489,8 +489,18 @@ class AdviceService:
             if post is None or post.status != OPEN:
                 return None
             config = _config(await session.get(GuildSettings, post.guild_id), post.guild_id)
-            if now < post.last_activity_at + timedelta(days=config.idle_days):
-                return None
+            clock = PostClock(
+                post_id=post_id,
+                guild_id=post.guild_id,
+                created_at=post.created_at,
+                last_activity_at=post.last_activity_at,
+                idle_days=config.idle_days,
+                has_recommendation=True,
+                reminder_sent_at=post.reminder_sent_at,
+                idle_warning_sent_at=post.idle_warning_sent_at,
+            )
+            if PostWork.CLOSE not in clock.due_work(now):
+                return None  # active since, or the asker not warned in time yet
             # The claim: of two processes (or a sweep and a timer) closing at once, on
             # PostgreSQL and on SQLite alike, only the first write finds the post open.
             claimed = await session.exec(

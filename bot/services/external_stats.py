@@ -141,7 +141,13 @@ class ExternalStatsService:
             # No session is open here: a slow answer holds no transaction.
             answer = await self._api.repository(full_name, tool.etag)
             now = self._clock()
-            decision = decide(answer.status, answer.headers, now=now, secondary_streak=streak)
+            decision = decide(
+                answer.status,
+                answer.headers,
+                now=now,
+                secondary_streak=streak,
+                message=answer.message,
+            )
             if decision.verdict is Verdict.RATE_LIMITED:
                 # This tool is not recorded: it stays due, first of the next run.
                 paused_until = decision.resume_at

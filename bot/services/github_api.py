@@ -33,6 +33,8 @@ class RepoAnswer:
     # Only the rate-limit headers, lower-cased (see bot.github.RATE_LIMIT_HEADERS).
     headers: Mapping[str, str] = field(default_factory=dict)
     error: str | None = None
+    # GitHub's "message" of a refusal: it tells a secondary rate limit from a blocked repository.
+    message: str | None = None
 
     @property
     def has_figures(self) -> bool:
@@ -42,6 +44,18 @@ class RepoAnswer:
 def _count(body: Mapping[str, Any], key: str) -> int | None:
     value = body.get(key)
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+async def _message(response: aiohttp.ClientResponse) -> str | None:
+    """The "message" of an error body, if it has one (a 304 has no body)."""
+    if response.status == 304:
+        return None
+    try:
+        body = await response.json(content_type=None)
+    except (aiohttp.ClientError, ValueError):
+        return None
+    message = body.get("message") if isinstance(body, dict) else None
+    return message[:200] if isinstance(message, str) else None
 
 
 class GitHubApi:
@@ -82,7 +96,12 @@ class GitHubApi:
                 }
                 answer_etag = response.headers.get("ETag")
                 if response.status != 200:
-                    return RepoAnswer(response.status, etag=answer_etag or etag, headers=kept)
+                    return RepoAnswer(
+                        response.status,
+                        etag=answer_etag or etag,
+                        headers=kept,
+                        message=await _message(response),
+                    )
                 body = await response.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             # ValueError: a body that is not JSON. The run goes on with the next repository.

@@ -17,6 +17,7 @@ from bot.schedule import DigestSchedule, PostClock
 from bot.services.advice import AdviceService
 from db import community, scheduling
 from db.engine import SessionFactory
+from db.scheduling import Claim
 from db.types import utcnow
 
 DIGEST_JOB = "digest"
@@ -148,8 +149,8 @@ class ScheduleService:
                 guild_id=guild_id,
             )
 
-    async def claim_digest(self, schedule: DigestSchedule, moment: datetime) -> bool:
-        """Claim the digest of the moment's week: only one claim per guild and week succeeds."""
+    async def claim_digest(self, schedule: DigestSchedule, moment: datetime) -> Claim:
+        """Claim the digest of the moment: only one claim per guild and moment succeeds."""
         async with self._sessions() as session, session.begin():
             return await scheduling.claim_run(
                 session,

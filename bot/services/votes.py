@@ -188,23 +188,29 @@ class VoteService:
             return [(channel_id, message_id) for channel_id, message_id in rows.all()]
 
     async def messages_to_repair(
-        self, *, shard_ids: Sequence[int] | None, shard_count: int, limit: int
+        self,
+        *,
+        shard_ids: Sequence[int] | None,
+        shard_count: int,
+        voted_since: datetime,
+        limit: int,
     ) -> list[tuple[int, int]]:
-        """(channel, message) of open vote messages in guilds on these shards that had votes
-        since their last recount, those voted on longest ago first."""
+        """(channel, message) of open vote messages in guilds on these shards voted on since
+        `voted_since` and since their last recount, the latest voted first (a message that
+        cannot be read stays behind the active ones, and drops out once it is quiet)."""
         async with self._sessions() as session:
             rows = await session.exec(
                 select(VoteMessage.channel_id, VoteMessage.message_id)
                 .where(
                     VoteMessage.is_open,
-                    VoteMessage.last_vote_at.is_not(None),  # type: ignore[union-attr]
+                    VoteMessage.last_vote_at >= voted_since,  # type: ignore[operator]
                     or_(
                         VoteMessage.reconciled_at.is_(None),  # type: ignore[union-attr]
                         VoteMessage.last_vote_at > VoteMessage.reconciled_at,  # type: ignore[operator]
                     ),
                     on_shards(VoteMessage.guild_id, shard_ids, shard_count),
                 )
-                .order_by(VoteMessage.last_vote_at)
+                .order_by(VoteMessage.last_vote_at.desc())  # type: ignore[union-attr]
                 .limit(limit)
             )
             return [(channel_id, message_id) for channel_id, message_id in rows.all()]

@@ -75,6 +75,10 @@ def upgrade() -> None:
     op.create_index("compare_days_by_guild_day", "compare_days", ["guild_id", "day"], unique=False)
     with op.batch_alter_table("guild_settings", schema=None) as batch_op:
         batch_op.add_column(sa.Column("digest_set_at", sa.DateTime(timezone=True), nullable=True))
+    # Servers that chose a digest channel before digests were sent get them from now on.
+    op.execute(
+        "UPDATE guild_settings SET digest_set_at = updated_at WHERE digest_channel_id IS NOT NULL"
+    )
     op.create_index(
         "advice_posts_by_status", "advice_posts", ["status", "last_activity_at"], unique=False
     )
