@@ -41,8 +41,10 @@ from bot.render.compare import (
     clip,
     field_chunks,
     fit,
+    listed,
     one_line,
     total_length,
+    utf16_units,
 )
 
 OPEN_COLOUR = discord.Colour.blurple()
@@ -84,24 +86,6 @@ def _others(post: AdviceSummary, chosen: ToolRef) -> tuple[ToolRef, ...]:
     # post.others goes by post.verdict, which an accepted tool should equal; going by the
     # tool actually named keeps the sentence right even if the two ever disagree.
     return tuple(tool for tool in post.tools if tool.id != chosen.id)
-
-
-def _listed(lines: Sequence[str], total: int, limit: int) -> str:
-    """Whole lines within `limit`, then "…and N more" for the `total` not shown."""
-    kept: list[str] = []
-    used = 0
-    for line in lines:
-        rest = total - len(kept) - 1
-        tail = len(f"\n…and {rest} more") if rest else 0
-        needed = used + len(line) + (1 if kept else 0)
-        if needed + tail > limit:
-            break
-        kept.append(line)
-        used = needed
-    hidden = total - len(kept)
-    if hidden:
-        kept.append(f"…and {hidden} more")
-    return clip("\n".join(kept), limit)
 
 
 def _unix(moment: datetime) -> int:
@@ -211,7 +195,7 @@ def _starter_ranking(post: AdviceSummary, detail: _Detail) -> str:
         ]
         if sum(len(line) + 1 for line in lines) + tail <= FIELD_VALUE:
             break
-    return _listed(lines, total, FIELD_VALUE)
+    return listed(lines, total, FIELD_VALUE)
 
 
 def _ranking_line(
@@ -465,19 +449,14 @@ def _with_decisions(summary: str | None, decisions: Sequence[DecisionLine]) -> s
         return clip(summary, FIELD_VALUE) if summary else None
     lines = [clip(summary, SUMMARY_BESIDE_DECISIONS)] if summary else []
     lines.append(DECISIONS_HEADING)
-    used = _units("\n".join(lines))
+    used = utf16_units("\n".join(lines))
     for decision in decisions:
         line = decision_line(decision)
-        if used + 1 + _units(line) > FIELD_VALUE:
+        if used + 1 + utf16_units(line) > FIELD_VALUE:
             break
         lines.append(line)
-        used += 1 + _units(line)
+        used += 1 + utf16_units(line)
     return "\n".join(lines)
-
-
-def _units(text: str) -> int:
-    """Length as Discord may count it, in UTF-16 units: 👍 is two."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
 
 
 def decision_line(decision: DecisionLine) -> str:

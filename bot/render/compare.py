@@ -72,6 +72,29 @@ def first_sentence(text: str) -> str:
     return text[: min(cuts) + 1] if cuts else text
 
 
+def utf16_units(text: str) -> int:
+    """Length as Discord may count it, in UTF-16 units: 👍 is two."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+def listed(lines: Sequence[str], total: int, limit: int = FIELD_VALUE) -> str:
+    """Whole lines within `limit` UTF-16 units, then "…and N more" for the `total` not shown."""
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        rest = total - len(kept) - 1
+        tail = utf16_units(f"\n…and {rest} more") if rest else 0
+        needed = used + utf16_units(line) + (1 if kept else 0)
+        if needed + tail > limit:
+            break
+        kept.append(line)
+        used = needed
+    hidden = total - len(kept)
+    if hidden:
+        kept.append(f"…and {hidden} more")
+    return clip("\n".join(kept), limit)
+
+
 def total_length(embeds: Sequence[discord.Embed]) -> int:
     """The embeds' length as Discord may count it: in UTF-16 units, where an emoji such as 👍
     is two. Counting those twice costs a line at most; an answer refused costs the answer."""

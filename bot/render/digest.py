@@ -8,7 +8,7 @@ section keeps whole lines and ends with "…and N more" for what it leaves out.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,11 +23,11 @@ from bot.render.compare import (
     CHART_FILENAME,
     DESCRIPTION,
     FIELD_NAME,
-    FIELD_VALUE,
     FOOTER,
     TITLE,
     clip,
     fit,
+    listed,
     one_line,
 )
 
@@ -67,11 +67,6 @@ def _escaped(text: str, limit: int) -> str:
     return _MARKDOWN.sub(r"\\\1", clip(one_line(text), limit))
 
 
-def _units(text: str) -> int:
-    """Length as Discord may count it, in UTF-16 units: 👍 is two."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
-
-
 def _timestamp(moment: datetime, style: str) -> str:
     # The database hands out aware datetimes; a naive one is UTC here, never the host's zone.
     if moment.tzinfo is None:
@@ -85,24 +80,6 @@ def thread_url(guild_id: int, thread_id: int) -> str:
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def _listed(lines: Sequence[str], total: int, limit: int = FIELD_VALUE) -> str:
-    """Whole lines within `limit`, then "…and N more" for the `total` not shown."""
-    kept: list[str] = []
-    used = 0
-    for line in lines:
-        rest = total - len(kept) - 1
-        tail = _units(f"\n…and {rest} more") if rest else 0
-        needed = used + _units(line) + (1 if kept else 0)
-        if needed + tail > limit:
-            break
-        kept.append(line)
-        used = needed
-    hidden = total - len(kept)
-    if hidden:
-        kept.append(f"…and {hidden} more")
-    return "\n".join(kept)
 
 
 # ---------------------------------------------------------------- the embed
@@ -171,7 +148,7 @@ def _section(
     if not capped.total:
         return
     lines = [f"{number}. {line(item)}" for number, item in enumerate(capped.items, start=1)]
-    embed.add_field(name=clip(name, FIELD_NAME), value=_listed(lines, capped.total), inline=False)
+    embed.add_field(name=clip(name, FIELD_NAME), value=listed(lines, capped.total), inline=False)
 
 
 def _post_title(post: DigestPost, limit: int) -> str:

@@ -11,6 +11,7 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.advice import AdviceSummary, RecommendationLine, ranked
 from bot.schedule import DigestSchedule, PostClock
@@ -149,15 +150,20 @@ class ScheduleService:
                 guild_id=guild_id,
             )
 
+    def _digest_run(self, schedule: DigestSchedule, moment: datetime) -> dict[str, Any]:
+        return {
+            "job": DIGEST_JOB,
+            "scope": schedule.guild_id,
+            "period": schedule.period(moment),
+            "claimer": self.claimer,
+        }
+
     async def claim_digest(self, schedule: DigestSchedule, moment: datetime) -> Claim:
         """Claim the digest of the moment: only one claim per guild and moment succeeds."""
         async with self._sessions() as session, session.begin():
             return await scheduling.claim_run(
                 session,
-                job=DIGEST_JOB,
-                scope=schedule.guild_id,
-                period=schedule.period(moment),
-                claimer=self.claimer,
+                **self._digest_run(schedule, moment),
                 now=self.clock(),
                 stale_after=STALE_CLAIM,
             )
@@ -165,21 +171,9 @@ class ScheduleService:
     async def finish_digest(self, schedule: DigestSchedule, moment: datetime, outcome: str) -> None:
         async with self._sessions() as session, session.begin():
             await scheduling.finish_run(
-                session,
-                job=DIGEST_JOB,
-                scope=schedule.guild_id,
-                period=schedule.period(moment),
-                claimer=self.claimer,
-                now=self.clock(),
-                outcome=outcome,
+                session, **self._digest_run(schedule, moment), now=self.clock(), outcome=outcome
             )
 
     async def release_digest(self, schedule: DigestSchedule, moment: datetime) -> None:
         async with self._sessions() as session, session.begin():
-            await scheduling.release_run(
-                session,
-                job=DIGEST_JOB,
-                scope=schedule.guild_id,
-                period=schedule.period(moment),
-                claimer=self.claimer,
-            )
+            await scheduling.release_run(session, **self._digest_run(schedule, moment))
