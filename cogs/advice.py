@@ -581,14 +581,15 @@ class Advice(commands.Cog):
             message["file"] = chart
         return message
 
-    async def close_idle_post(self, summary: AdviceSummary, idle_days: int) -> None:
+    async def close_idle_post(self, summary: AdviceSummary, idle_days: int) -> bool:
         """The scheduler closed an idle post: its verdict goes to the thread, mentioning the
         asker (and only them), and the post ends solved, locked and archived, as
-        `/advice close` leaves it."""
+        `/advice close` leaves it. False if the verdict may go out on a later try (a 5xx)."""
         if summary.thread_id is None:
-            return
+            return True
         thread = self.bot.get_partial_messageable(summary.thread_id, guild_id=summary.guild_id)
         days = "a day" if idle_days == 1 else f"{idle_days} days"
+        posted = True
         try:
             # Sending to an archived (not locked) thread unarchives it, so the verdict is seen.
             await thread.send(
@@ -600,12 +601,14 @@ class Advice(commands.Cog):
                 **await self._verdict_message(summary),
             )
         except discord.HTTPException as exc:
+            posted = not (exc.status >= 500 or exc.status == 429)
             log.warning("post %d: could not send its idle verdict (%s)", summary.id, exc)
         finally:
             await self.refresh_starter(summary.id)
             problem = await self._lock(summary)
             if problem:
                 log.info("post %d: %s", summary.id, problem)
+        return posted
 
     @close.autocomplete("accepted")
     async def _close_accepted(

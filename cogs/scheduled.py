@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 import discord
 from discord.ext import commands
 
-from bot.advice import OpenedPost
+from bot.advice import AdviceSummary, OpenedPost
 from bot.bot import StackupBot
 from bot.render.digest import digest_chart_spec, digest_embed
 from bot.render.scheduled import reminder_message, warning_message
@@ -39,6 +39,8 @@ STATS_EVERY = timedelta(hours=1)
 RETRY_AFTER = timedelta(minutes=5)
 WORK_CONCURRENCY = 4
 REPAIRS_PER_RUN = 100
+# An idle close whose verdict failed to go out is announced again for this long.
+ANNOUNCE_WITHIN = timedelta(days=1)
 # Vote repair looks at messages voted on this recently (older ones wait for a restart's recount).
 RECENTLY_VOTED = timedelta(days=1)
 # A thread's messages move its post's last activity at most this often.
@@ -181,9 +183,14 @@ class Scheduled(commands.Cog):
         if summary is None:
             return  # closed meanwhile, or active again
         log.info("advice post %d closed after %d idle days", post.post_id, post.idle_days)
+        await self._announce_close(summary, post.idle_days)
+
+    async def _announce_close(self, summary: AdviceSummary, idle_days: int) -> None:
         advice = self.bot.get_cog("Advice")
-        if advice is not None:
-            await advice.close_idle_post(summary, post.idle_days)  # type: ignore[attr-defined]
+        if advice is None:
+            return
+        if await advice.close_idle_post(summary, idle_days):  # type: ignore[attr-defined]
+            await self.bot.advice.verdict_posted(summary.id)
 
     async def _remind(self, post: PostClock) -> None:
         reminder = await self.service.claim_reminder(post.post_id)
@@ -388,6 +395,11 @@ class Scheduled(commands.Cog):
         for post_id, result in zip(due, results, strict=True):
             if isinstance(result, Exception):
                 log.error("post %d: scheduled work failed", post_id, exc_info=result)
+        # Idle closes of the last day whose verdict did not go out (a 5xx, a shutdown).
+        for post_id, idle_days in await self.service.unannounced_closes(now - ANNOUNCE_WITHIN):
+            summary = await self.bot.advice.summary(post_id)
+            if summary is not None:
+                await self._announce_close(summary, idle_days)
         for schedule in await self.service.digest_schedules():
             await self._digest(schedule)
 

@@ -286,6 +286,9 @@ class AdvicePost(SQLModel, table=True):
     reminder_sent_at: datetime | None = _timestamp(nullable=True)
     idle_warning_sent_at: datetime | None = _timestamp(nullable=True)
     closed_at: datetime | None = _timestamp(nullable=True)
+    # When the verdict went out (or could never go out). An idle close sets it only once its
+    # message is sent, so a close whose message failed is announced again by the sweep.
+    verdict_posted_at: datetime | None = _timestamp(nullable=True)
 
 
 class AdvicePostTool(SQLModel, table=True):

@@ -12,7 +12,7 @@ from sqlalchemy import delete, exists, func, or_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.advice import DEFAULT_IDLE_DAYS, OPEN
+from bot.advice import CLOSED, DEFAULT_IDLE_DAYS, OPEN
 from bot.schedule import DEFAULT_DIGEST_DAY, DEFAULT_DIGEST_HOUR, DigestSchedule, PostClock
 from db.models import AdvicePost, GuildSettings, JobRun, Recommendation
 from db.shards import on_shards
@@ -78,6 +78,28 @@ async def open_post_clocks(
             idle_warning_sent_at,
         ) in rows.all()
     ]
+
+
+async def unannounced_closes(
+    session: AsyncSession,
+    *,
+    shard_ids: Sequence[int] | None,
+    shard_count: int,
+    closed_since: datetime,
+) -> list[tuple[int, int]]:
+    """(post, idle days) of posts closed since `closed_since` whose verdict did not go out."""
+    rows = await session.exec(
+        select(AdvicePost.id, func.coalesce(GuildSettings.idle_days, DEFAULT_IDLE_DAYS))
+        .outerjoin(GuildSettings, GuildSettings.guild_id == AdvicePost.guild_id)  # type: ignore[arg-type]
+        .where(
+            AdvicePost.status == CLOSED,
+            AdvicePost.verdict_posted_at.is_(None),  # type: ignore[union-attr]
+            AdvicePost.closed_at >= closed_since,  # type: ignore[operator]
+            on_shards(AdvicePost.guild_id, shard_ids, shard_count),
+        )
+        .order_by(AdvicePost.id)
+    )
+    return [(post_id, idle_days) for post_id, idle_days in rows.all()]
 
 
 async def claim_reminder(session: AsyncSession, post_id: int, now: datetime) -> bool:

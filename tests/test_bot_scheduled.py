@@ -430,3 +430,42 @@ async def test_vote_repair_recounts_messages_voted_on_since_their_last_recount(
         [e for e in simcord_env.http_requests if e.method == "GET" and "reactions" in e.path]
     )
     assert after == reads
+
+
+async def test_an_idle_verdict_that_failed_to_go_out_is_announced_by_the_sweep_once(
+    simcord_env, world, sessions, clock
+):
+    await set_forum(world)
+    thread, _ = await open_post(simcord_env, world)
+    await recommend(world, thread, "ben", "Flask")
+    post = await post_row(sessions)
+    job = f"post:{post.id}"
+    clock.advance(days=6, seconds=1)
+    await fire(simcord_env, job)  # the warning
+    clock.advance(days=1)
+    simcord_env.inject_error("POST", f"/channels/{thread.id}/messages", status=503, times=1)
+    await fire(simcord_env, job)
+    simcord_env.errors.clear()
+    post = await post_row(sessions)
+    assert post.status == "closed" and post.verdict_posted_at is None
+    assert idle_verdicts(thread) == []
+
+    clock.advance(minutes=10)
+    await simcord_env.bot.get_cog("Scheduled").sweep()
+    await simcord_env.settle()
+    assert len(idle_verdicts(thread)) == 1
+    assert (await post_row(sessions)).verdict_posted_at == clock.now()
+    await simcord_env.bot.get_cog("Scheduled").sweep()
+    await simcord_env.settle()
+    assert len(idle_verdicts(thread)) == 1
+
+
+async def test_a_post_closed_by_its_asker_is_not_announced_again(simcord_env, world, sessions):
+    await set_forum(world)
+    thread, _ = await open_post(simcord_env, world)
+    await world["ada"].slash(thread, "advice close")
+    count = len(thread.history())
+    await simcord_env.bot.get_cog("Scheduled").sweep()
+    await simcord_env.settle()
+    assert len(thread.history()) == count
+    assert (await post_row(sessions)).verdict_posted_at is not None

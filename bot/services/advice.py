@@ -476,6 +476,8 @@ class AdviceService:
             # Locked: of two closes at once, the second sees the first's verdict.
             post = await _post_in_thread(session, thread_id, lock=True)
             _may_close(post, closer_id, may_manage_threads)
+            # The verdict goes out as the command's answer, told to the closer if it fails.
+            post.verdict_posted_at = now
             return await _close(session, post, accepted_tool_id, now)
 
     async def close_idle(self, post_id: int) -> AdviceSummary | None:
@@ -526,7 +528,17 @@ class AdviceService:
             await _close_votes(session, post.id or 0)
             post.status = CLOSED
             post.closed_at = now
+            post.verdict_posted_at = now  # no thread, no verdict to post
             return post.id
+
+    async def verdict_posted(self, post_id: int) -> None:
+        """An idle close's verdict went out (or never can): the sweep stops announcing it."""
+        async with self._sessions() as session, session.begin():
+            await session.exec(
+                update(AdvicePost)
+                .where(AdvicePost.id == post_id, AdvicePost.verdict_posted_at.is_(None))  # type: ignore[union-attr]
+                .values(verdict_posted_at=self._clock())
+            )
 
     # -- listing and figures --------------------------------------------------------------
 

@@ -87,6 +87,16 @@ class ScheduleService:
         found = await self.open_posts([post_id])
         return found[0] if found else None
 
+    async def unannounced_closes(self, closed_since: datetime) -> list[tuple[int, int]]:
+        """(post, idle days) of idle closes since `closed_since` whose verdict failed to go out."""
+        async with self._sessions() as session:
+            return await scheduling.unannounced_closes(
+                session,
+                shard_ids=self._shard_ids,
+                shard_count=self._shard_count,
+                closed_since=closed_since,
+            )
+
     async def claim_reminder(self, post_id: int) -> Reminder | None:
         """The post's one reminder, if it is still due: the followers of its tools who opted
         in to mentions (never the asker) are mentioned."""

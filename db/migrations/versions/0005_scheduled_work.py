@@ -1,4 +1,5 @@
-"""scheduled work: job runs and state, stat checks, compare days, digest settings
+"""scheduled work: job runs and state, stat checks, compare days, digest settings,
+verdicts posted
 
 Revision ID: 0005
 Revises: 0004
@@ -79,6 +80,11 @@ def upgrade() -> None:
     op.execute(
         "UPDATE guild_settings SET digest_set_at = updated_at WHERE digest_channel_id IS NOT NULL"
     )
+    with op.batch_alter_table("advice_posts", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("verdict_posted_at", sa.DateTime(timezone=True), nullable=True)
+        )
+    op.execute("UPDATE advice_posts SET verdict_posted_at = closed_at WHERE status = 'closed'")
     op.create_index(
         "advice_posts_by_status", "advice_posts", ["status", "last_activity_at"], unique=False
     )
@@ -90,6 +96,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("votes_by_guild_kind_time", table_name="votes")
     op.drop_index("advice_posts_by_status", table_name="advice_posts")
+    with op.batch_alter_table("advice_posts", schema=None) as batch_op:
+        batch_op.drop_column("verdict_posted_at")
     with op.batch_alter_table("guild_settings", schema=None) as batch_op:
         batch_op.drop_column("digest_set_at")
     op.drop_index("compare_days_by_guild_day", table_name="compare_days")
