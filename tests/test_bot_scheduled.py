@@ -13,8 +13,18 @@ from sqlmodel import select
 
 from bot.bot import StackupBot
 from bot.errors import InvalidInput
-from db.models import AdvicePost, GuildSettings, JobRun, Recommendation, Vote
+from db.models import (
+    AdvicePost,
+    GuildSettings,
+    JobRun,
+    JobState,
+    Recommendation,
+    StatCheck,
+    Tool,
+    Vote,
+)
 from tests.conftest import FakeClock, last_error, rows
+from tests.fake_github import FakeGitHub
 from tests.test_bot_advice import open_post, recommend, set_forum
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
@@ -469,3 +479,53 @@ async def test_a_post_closed_by_its_asker_is_not_announced_again(simcord_env, wo
     await simcord_env.settle()
     assert len(thread.history()) == count
     assert (await post_row(sessions)).verdict_posted_at is not None
+
+
+# ---------------------------------------------------------------- external stats
+
+
+async def test_the_bot_refreshes_github_figures_at_start_and_waits_out_a_429(
+    simcord_env, world, sessions, clock, settings, engine, chart_renderer
+):
+    async with FakeGitHub() as github:
+        github.add_repo("pallets/flask", stars=69_012, forks=16_321)
+        github.add_repo("koajs/koa", stars=35_456, forks=3_234)
+        # GitHub answers the first request, then asks to wait ten minutes.
+        github.refuse(429, {"retry-after": "600"}, after=1, times=1)
+        async with sessions() as session, session.begin():
+            # Every other tool was checked lately: this is about Flask and Koa.
+            others = await session.exec(
+                select(Tool.id).where(
+                    Tool.slug.not_in(["flask", "koa"]), Tool.repository.is_not(None)
+                )
+            )
+            session.add_all(
+                StatCheck(
+                    tool_id=other, source="github", next_check_at=clock.now() + timedelta(days=1)
+                )
+                for other in others.all()
+            )
+        with_github = settings.model_copy(
+            update={"github_stats": True, "github_api_url": github.url}
+        )
+        # At start the refresh runs at once (APScheduler, not the test): one tool, then a 429.
+        await simcord_env.restart_bot(
+            restarted(with_github, engine, sessions, chart_renderer, clock)
+        )
+        await simcord_env.settle()
+        assert len(github.paths()) == 2
+        (state,) = await rows(sessions, select(JobState))
+        assert state.next_run_at == clock.now() + timedelta(seconds=600)
+
+        # The hourly job before the pause ends asks GitHub nothing; after it, it goes on.
+        await fire(simcord_env, "external-stats")
+        assert len(github.paths()) == 2
+        clock.advance(seconds=601)
+        await fire(simcord_env, "external-stats")
+        assert len(github.paths()) == 3
+
+        result = await world["ada"].slash(world["channel"], "compare", first="Flask", second="Koa")
+        columns = {field.name: field.value for field in result.response.embeds[0].fields}
+        day = clock.now().date().isoformat()
+        assert f"GitHub ({day}): Stars 69.0K · Forks 16.3K" in columns["Flask"]
+        assert f"GitHub ({day}): Stars 35.5K · Forks 3.2K" in columns["Koa"]
