@@ -55,19 +55,24 @@ class ForumOption(app_commands.Transformer):
         return channel
 
 
-def _permission_notes(forum: discord.ForumChannel) -> list[str]:
-    me = forum.guild.me
+def _permission_notes(
+    channel: discord.ForumChannel | discord.TextChannel,
+    needs: dict[str, str],
+    wants: dict[str, str] | None = None,
+) -> list[str]:
+    """What Stackup lacks in the channel: what it needs, then what it would like."""
+    me = channel.guild.me
     if me is None:
         return []
-    granted = forum.permissions_for(me)
+    granted = channel.permissions_for(me)
     notes = [
-        f"⚠️ Missing **{name.replace('_', ' ').title()}** in {forum.mention}: cannot {why}."
-        for name, why in FORUM_NEEDS.items()
+        f"⚠️ Missing **{name.replace('_', ' ').title()}** in {channel.mention}: cannot {why}."
+        for name, why in needs.items()
         if not getattr(granted, name)
     ]
     notes += [
         f"ℹ️ Without **{name.replace('_', ' ').title()}** Stackup cannot {why}."
-        for name, why in FORUM_WANTS.items()
+        for name, why in (wants or {}).items()
         if not getattr(granted, name)
     ]
     return notes
@@ -79,18 +84,6 @@ DIGEST_NEEDS = {
     "embed_links": "show the digest",
     "attach_files": "attach the digest's chart",
 }
-
-
-def _digest_notes(channel: discord.TextChannel) -> list[str]:
-    me = channel.guild.me
-    if me is None:
-        return []
-    granted = channel.permissions_for(me)
-    return [
-        f"⚠️ Missing **{name.replace('_', ' ').title()}** in {channel.mention}: cannot {why}."
-        for name, why in DIGEST_NEEDS.items()
-        if not getattr(granted, name)
-    ]
 
 
 class Meta(commands.Cog):
@@ -154,7 +147,7 @@ class Meta(commands.Cog):
         notes: list[str] = []
         forum = interaction.guild.get_channel(config.advice_forum_id or 0)
         if isinstance(forum, discord.ForumChannel):
-            notes = _permission_notes(forum)
+            notes = _permission_notes(forum, FORUM_NEEDS, FORUM_WANTS)
             if await ensure_solved_tag(forum) is None:
                 notes.append(
                     "ℹ️ No **Solved** tag: closed posts are locked and archived without it."
@@ -164,7 +157,7 @@ class Meta(commands.Cog):
             next_digest = digest_schedule_of(config).next_moment(self.bot.clock())
             digest_channel_now = interaction.guild.get_channel(config.digest_channel_id)
             if isinstance(digest_channel_now, discord.TextChannel):
-                notes += _digest_notes(digest_channel_now)
+                notes += _permission_notes(digest_channel_now, DIGEST_NEEDS)
         await interaction.response.send_message(
             embed=settings_embed(config, notes, next_digest=next_digest), ephemeral=True
         )

@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import discord
 from discord.ext import commands
@@ -26,10 +27,13 @@ from bot.bot import StackupBot
 from bot.render.digest import digest_chart_spec, digest_embed
 from bot.render.scheduled import reminder_message, warning_message
 from bot.schedule import DigestSchedule, PostClock, PostWork
+from bot.services.scheduling import IdleWarning, Reminder
 from cogs._common import chart_file
 from db.scheduling import Claim
 
 log = logging.getLogger(__name__)
+
+Claimed = TypeVar("Claimed", Reminder, IdleWarning)
 
 SWEEP_JOB = "sweep"
 VOTE_REPAIR_JOB = "vote-repair"
@@ -194,48 +198,31 @@ class Scheduled(commands.Cog):
 
     async def _remind(self, post: PostClock) -> None:
         reminder = await self.service.claim_reminder(post.post_id)
-        if reminder is None or reminder.post.thread_id is None:
-            return
-        message = reminder_message(reminder)
-        if not await self._sent_or_released(
-            reminder.post.guild_id,
-            reminder.post.thread_id,
-            message,
-            release=lambda: self.service.release_reminder(reminder),
-        ):
-            log.info("post %d: reminder to be tried again", post.post_id)
+        await self._send_claimed(reminder, reminder_message, self.service.release_reminder)
 
     async def _warn(self, post: PostClock) -> None:
         warning = await self.service.claim_warning(post)
-        if warning is None or warning.post.thread_id is None:
-            return
-        message = warning_message(warning)
-        if not await self._sent_or_released(
-            warning.post.guild_id,
-            warning.post.thread_id,
-            message,
-            release=lambda: self.service.release_warning(warning),
-        ):
-            log.info("post %d: warning to be tried again", post.post_id)
+        await self._send_claimed(warning, warning_message, self.service.release_warning)
 
-    async def _sent_or_released(
+    async def _send_claimed(
         self,
-        guild_id: int,
-        thread_id: int,
-        message: dict,
-        *,
-        release: Callable[[], Awaitable[None]],
-    ) -> bool:
-        """Send a claimed message; if it may work later, or the work was cancelled (shutdown)
-        on the way, give the claim back so that a later run sends it."""
+        claimed: Claimed | None,
+        render: Callable[[Claimed], dict],
+        release: Callable[[Claimed], Awaitable[None]],
+    ) -> None:
+        """Send a claimed reminder or warning to its post; if it may work later, or the work
+        was cancelled (shutdown) on the way, give the claim back so that a later run sends it."""
+        if claimed is None or claimed.post.thread_id is None:
+            return
+        post = claimed.post
         try:
-            sent = await self._send_to_thread(guild_id, thread_id, message)
+            sent = await self._send_to_thread(post.guild_id, post.thread_id, render(claimed))
         except BaseException:
-            await asyncio.shield(release())
+            await asyncio.shield(release(claimed))
             raise
         if not sent:
-            await release()
-        return sent
+            await release(claimed)
+            log.info("post %d: scheduled message to be tried again", post.id)
 
     async def _send_to_thread(self, guild_id: int, thread_id: int, message: dict) -> bool:
         """False if it may work later (a 5xx or 429: the claim is released); a thread gone or

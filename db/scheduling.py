@@ -12,11 +12,26 @@ from sqlalchemy import delete, exists, func, or_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.advice import CLOSED, DEFAULT_IDLE_DAYS, OPEN
-from bot.schedule import DEFAULT_DIGEST_DAY, DEFAULT_DIGEST_HOUR, DigestSchedule, PostClock
+from bot.advice import CLOSED, DEFAULT_IDLE_DAYS, OPEN, GuildConfig
+from bot.schedule import DigestSchedule, PostClock, digest_schedule_of
 from db.models import AdvicePost, GuildSettings, JobRun, Recommendation
 from db.shards import on_shards
 from db.tallies import dialect_insert
+
+
+def guild_config(row: GuildSettings | None, guild_id: int) -> GuildConfig:
+    """A guild's settings as plain data (the defaults when it chose nothing)."""
+    if row is None:
+        return GuildConfig(guild_id)
+    return GuildConfig(
+        guild_id=guild_id,
+        advice_forum_id=row.advice_forum_id,
+        digest_channel_id=row.digest_channel_id,
+        idle_days=row.idle_days,
+        digest_day=row.digest_day,
+        digest_hour=row.digest_hour,
+        timezone=row.timezone,
+    )
 
 
 class Claim(StrEnum):
@@ -118,12 +133,16 @@ async def claim_reminder(session: AsyncSession, post_id: int, now: datetime) -> 
     return claimed.first() is not None
 
 
-async def release_reminder(session: AsyncSession, post_id: int, claimed_at: datetime) -> None:
-    """The reminder could not be sent: the next sweep tries again."""
+async def release_mark(
+    session: AsyncSession, post_id: int, column: str, claimed_at: datetime
+) -> None:
+    """A reminder or warning (`column`: its "sent at") could not be sent: the claim is given
+    back, if it is still the one made at `claimed_at`, and a later run tries again."""
+    sent_at = getattr(AdvicePost, column)
     await session.exec(
         update(AdvicePost)
-        .where(AdvicePost.id == post_id, AdvicePost.reminder_sent_at == claimed_at)
-        .values(reminder_sent_at=None)
+        .where(AdvicePost.id == post_id, sent_at == claimed_at)
+        .values({column: None})
     )
 
 
@@ -147,14 +166,6 @@ async def claim_warning(
         .returning(AdvicePost.id)
     )
     return claimed.first() is not None
-
-
-async def release_warning(session: AsyncSession, post_id: int, claimed_at: datetime) -> None:
-    await session.exec(
-        update(AdvicePost)
-        .where(AdvicePost.id == post_id, AdvicePost.idle_warning_sent_at == claimed_at)
-        .values(idle_warning_sent_at=None)
-    )
 
 
 async def note_activity(session: AsyncSession, thread_id: int, now: datetime) -> int | None:
@@ -282,13 +293,6 @@ async def digest_schedules(
         statement = statement.where(GuildSettings.guild_id == guild_id)
     rows = await session.exec(statement.order_by(GuildSettings.guild_id))
     return [
-        DigestSchedule(
-            guild_id=row.guild_id,
-            channel_id=row.digest_channel_id or 0,
-            day=DEFAULT_DIGEST_DAY if row.digest_day is None else row.digest_day,
-            hour=DEFAULT_DIGEST_HOUR if row.digest_hour is None else row.digest_hour,
-            timezone=row.timezone,
-            set_at=row.digest_set_at,
-        )
+        digest_schedule_of(guild_config(row, row.guild_id), set_at=row.digest_set_at)
         for row in rows.all()
     ]

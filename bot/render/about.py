@@ -8,7 +8,7 @@ from datetime import datetime
 import discord
 
 from bot.advice import GuildConfig
-from bot.schedule import DEFAULT_DIGEST_DAY, DEFAULT_DIGEST_HOUR, WEEKDAYS
+from bot.schedule import WEEKDAYS, digest_schedule_of
 from bot.services.catalog import About
 
 BRAND_COLOUR = discord.Colour(0x0690FA)
@@ -71,9 +71,9 @@ def about_embed(about: About) -> discord.Embed:
 def digest_schedule_text(config: GuildConfig, next_digest: datetime | None) -> str:
     if not config.digest_channel_id:
         return "off: choose a digest channel to get one"
-    day = WEEKDAYS[DEFAULT_DIGEST_DAY if config.digest_day is None else config.digest_day]
-    hour = DEFAULT_DIGEST_HOUR if config.digest_hour is None else config.digest_hour
-    text = f"<#{config.digest_channel_id}>, {day}s at {hour:02d}:00 ({config.timezone})"
+    schedule = digest_schedule_of(config)
+    day = WEEKDAYS[schedule.day]
+    text = f"<#{config.digest_channel_id}>, {day}s at {schedule.hour:02d}:00 ({config.timezone})"
     if next_digest is not None:
         text += f"\nNext: <t:{int(next_digest.timestamp())}:F>"
     return text

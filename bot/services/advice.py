@@ -51,6 +51,7 @@ from db.models import (
     VoteTarget,
 )
 from db.reaction_votes import close_vote_messages, register_vote_message
+from db.scheduling import guild_config
 from db.tool_queries import record_comparison
 from db.types import utcnow
 
@@ -83,20 +84,6 @@ class NewPost:
     question: str
     context: str
     tool_ids: tuple[int, ...]
-
-
-def _config(row: GuildSettings | None, guild_id: int) -> GuildConfig:
-    if row is None:
-        return GuildConfig(guild_id)
-    return GuildConfig(
-        guild_id=guild_id,
-        advice_forum_id=row.advice_forum_id,
-        digest_channel_id=row.digest_channel_id,
-        idle_days=row.idle_days,
-        digest_day=row.digest_day,
-        digest_hour=row.digest_hour,
-        timezone=row.timezone,
-    )
 
 
 async def _refs(session: AsyncSession, tool_ids: Sequence[int]) -> dict[int, ToolRef]:
@@ -275,7 +262,7 @@ class AdviceService:
 
     async def settings(self, guild_id: int) -> GuildConfig:
         async with self._sessions() as session:
-            return _config(await session.get(GuildSettings, guild_id), guild_id)
+            return guild_config(await session.get(GuildSettings, guild_id), guild_id)
 
     async def configure(
         self,
@@ -320,7 +307,7 @@ class AdviceService:
                 # Digest moments before now were never asked for (see DigestSchedule.due).
                 row.digest_set_at = now
             row.updated_at = now
-        return _config(row, guild_id)
+        return guild_config(row, guild_id)
 
     # -- posts ----------------------------------------------------------------------------
 
@@ -490,7 +477,7 @@ class AdviceService:
             post = (await session.exec(statement)).first()
             if post is None or post.status != OPEN:
                 return None
-            config = _config(await session.get(GuildSettings, post.guild_id), post.guild_id)
+            config = guild_config(await session.get(GuildSettings, post.guild_id), post.guild_id)
             clock = PostClock(
                 post_id=post_id,
                 guild_id=post.guild_id,

@@ -104,7 +104,7 @@ class ScheduleService:
         async with self._sessions() as session, session.begin():
             if not await scheduling.claim_reminder(session, post_id, now):
                 return None
-        post = await self._summary(post_id)
+        post = await self._advice.summary(post_id)
         if post is None:
             return None
         async with self._sessions() as session:
@@ -120,7 +120,9 @@ class ScheduleService:
 
     async def release_reminder(self, reminder: Reminder) -> None:
         async with self._sessions() as session, session.begin():
-            await scheduling.release_reminder(session, reminder.post.id, reminder.claimed_at)
+            await scheduling.release_mark(
+                session, reminder.post.id, "reminder_sent_at", reminder.claimed_at
+            )
 
     async def claim_warning(self, clock: PostClock) -> IdleWarning | None:
         """The asker's warning before an idle close, if nothing happened since `clock` was read."""
@@ -131,7 +133,7 @@ class ScheduleService:
             )
         if not claimed:
             return None
-        post = await self._summary(clock.post_id)
+        post = await self._advice.summary(clock.post_id)
         if post is None:
             return None
         best = tuple(r for r in ranked(post.recommendations) if r.score >= 0)
@@ -139,15 +141,14 @@ class ScheduleService:
 
     async def release_warning(self, warning: IdleWarning) -> None:
         async with self._sessions() as session, session.begin():
-            await scheduling.release_warning(session, warning.post.id, warning.claimed_at)
+            await scheduling.release_mark(
+                session, warning.post.id, "idle_warning_sent_at", warning.claimed_at
+            )
 
     async def note_activity(self, thread_id: int) -> int | None:
         """A member wrote in a thread: if it is an open post, its idle time starts over."""
         async with self._sessions() as session, session.begin():
             return await scheduling.note_activity(session, thread_id, self.clock())
-
-    async def _summary(self, post_id: int) -> AdviceSummary | None:
-        return await self._advice.summary(post_id)
 
     # -- digests --------------------------------------------------------------------------
 
