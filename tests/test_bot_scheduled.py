@@ -91,6 +91,15 @@ async def fire(env, job_id: str) -> None:
     await env.settle()
 
 
+async def a_recommended_post(env, world, sessions):
+    """An advice post with one recommendation: its thread, its row and its job's id."""
+    await set_forum(world)
+    thread, _ = await open_post(env, world)
+    await recommend(world, thread, "ben", "Flask")
+    post = await post_row(sessions)
+    return thread, post, f"post:{post.id}"
+
+
 def idle_verdicts(thread) -> list:
     return [m for m in thread.history() if "so Stackup closed this post" in m.content]
 
@@ -140,11 +149,7 @@ async def test_an_idle_post_closes_once_with_its_verdict_and_tells_the_asker(
 async def test_a_restart_between_scheduling_and_the_deadline_still_closes_once(
     simcord_env, world, sessions, clock, settings, engine, chart_renderer
 ):
-    await set_forum(world)
-    thread, _ = await open_post(simcord_env, world)
-    await recommend(world, thread, "ben", "Flask")
-    post = await post_row(sessions)
-    job = f"post:{post.id}"
+    thread, post, job = await a_recommended_post(simcord_env, world, sessions)
 
     clock.advance(days=3)
     await simcord_env.restart_bot(restarted(settings, engine, sessions, chart_renderer, clock))
@@ -193,11 +198,7 @@ async def test_a_post_overdue_while_the_bot_was_down_is_warned_at_start_then_clo
 async def test_members_talking_in_the_thread_keep_the_post_open(
     simcord_env, world, sessions, clock
 ):
-    await set_forum(world)
-    thread, _ = await open_post(simcord_env, world)
-    await recommend(world, thread, "ben", "Flask")
-    post = await post_row(sessions)
-    job = f"post:{post.id}"
+    thread, post, job = await a_recommended_post(simcord_env, world, sessions)
 
     clock.advance(days=5)
     await world["cy"].send(thread, "We tried Flask last year, happy with it.")
@@ -445,11 +446,7 @@ async def test_vote_repair_recounts_messages_voted_on_since_their_last_recount(
 async def test_an_idle_verdict_that_failed_to_go_out_is_announced_by_the_sweep_once(
     simcord_env, world, sessions, clock
 ):
-    await set_forum(world)
-    thread, _ = await open_post(simcord_env, world)
-    await recommend(world, thread, "ben", "Flask")
-    post = await post_row(sessions)
-    job = f"post:{post.id}"
+    thread, post, job = await a_recommended_post(simcord_env, world, sessions)
     clock.advance(days=6, seconds=1)
     await fire(simcord_env, job)  # the warning
     clock.advance(days=1)
