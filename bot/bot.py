@@ -21,6 +21,7 @@ import cogs
 from bot.charts import ChartRenderer
 from bot.endpoints import route_gateway
 from bot.errors import StackupError
+from bot.keyed_locks import KeyedLocks
 from bot.ratelimit import RateLimiter, member_rules
 from bot.resolver import CatalogIndex
 from bot.services.advice import AdviceService
@@ -37,6 +38,7 @@ from bot.services.scheduling import ScheduleService
 from bot.services.votes import VoteService
 from bot.settings import Settings
 from bot.timers import Timers
+from cogs._forum import ForumTags
 from db.engine import SessionFactory
 from db.types import utcnow
 
@@ -192,6 +194,11 @@ class StackupBot(commands.AutoShardedBot):
             clock=clock,
         )
         self.digests = DigestService(session_factory)
+        # Forum tags change one PATCH at a time per forum, from what Discord returned.
+        self.forum_tags = ForumTags(self)
+        # An advice post's Discord edits (ranking, verdict, lock, scheduled messages) in turn,
+        # so none lands on a thread another has just archived.
+        self.post_locks = KeyedLocks()
         self.external_stats: ExternalStatsService | None = None
         if settings.github_stats:
             token = settings.github_token.get_secret_value() if settings.github_token else None

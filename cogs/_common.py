@@ -116,6 +116,12 @@ class Debouncer:
         except Exception:
             log.exception("%s %d failed", self.name, key)
 
+    def discard(self, key: int) -> None:
+        """A run still waiting for `key` is dropped (what it would show was shown otherwise)."""
+        task = self._scheduled.pop(key, None)
+        if task is not None:
+            task.cancel()
+
     def cancel(self) -> None:
         for task in self._scheduled.values():
             task.cancel()

@@ -65,7 +65,7 @@ from cogs._common import (
     recount_message,
     writes,
 )
-from cogs._forum import POST_TAG_LIMIT, ensure_solved_tag, tags_for
+from cogs._forum import POST_TAG_LIMIT, TagsFound
 from db.reaction_votes import BatchResult
 
 log = logging.getLogger(__name__)
@@ -407,13 +407,14 @@ class Advice(commands.Cog):
         )
         self.names.remember(guild.id, interaction.user.id, interaction.user.display_name)
         embed = starter_embed(draft, interaction.user.display_name)
+        tags = TagsFound()
         try:
             if forum is not None:
-                tags = await tags_for(forum, refs)
+                tags = await self.bot.forum_tags.for_tools(forum, [ref.name for ref in refs])
                 created = await forum.create_thread(
                     name=title,
                     embed=embed,
-                    applied_tags=tags,
+                    applied_tags=tags.tags,
                     auto_archive_duration=ARCHIVE_AFTER_MINUTES,
                     allowed_mentions=NO_PINGS,
                 )
@@ -453,9 +454,12 @@ class Advice(commands.Cog):
                 tool_ids=tuple(ref.id for ref in refs),
             )
         )
-        await interaction.followup.send(
+        opened = (
             f"Your advice post is open: {thread.mention}. Members recommend tools there with "
-            "`/advice recommend` and vote with 👍 and 👎; close it with `/advice close`.",
+            "`/advice recommend` and vote with 👍 and 👎; close it with `/advice close`."
+        )
+        await interaction.followup.send(
+            f"{opened}\n{tags.note}" if tags.note else opened,
             ephemeral=True,
             allowed_mentions=NO_PINGS,
         )
@@ -555,13 +559,13 @@ class Advice(commands.Cog):
         await self.bot.votes.wait_idle()
         summary = await self.bot.advice.close(**closing)
         problem = None
-        try:
-            await self._post_verdict(interaction, summary)
-        finally:
-            # Closed in the database: whatever happened to the verdict message, the post is
-            # shown closed and locked.
-            await self.refresh_starter(summary.id)
-            problem = await self._lock(summary)
+        async with self.bot.post_locks(summary.id):
+            try:
+                await self._post_verdict(interaction, summary)
+            finally:
+                # Closed in the database: whatever happened to the verdict message, the post
+                # is shown closed and locked.
+                problem = await self._show_closed(summary)
         if problem:
             await send_ephemeral(interaction, problem)
 
@@ -587,7 +591,13 @@ class Advice(commands.Cog):
         `/advice close` leaves it. False if the verdict may go out on a later try (a 5xx)."""
         if summary.thread_id is None:
             return True
-        thread = self.bot.get_partial_messageable(summary.thread_id, guild_id=summary.guild_id)
+        async with self.bot.post_locks(summary.id):
+            return await self._announce_idle_close(summary, summary.thread_id, idle_days)
+
+    async def _announce_idle_close(
+        self, summary: AdviceSummary, thread_id: int, idle_days: int
+    ) -> bool:
+        thread = self.bot.get_partial_messageable(thread_id, guild_id=summary.guild_id)
         days = "a day" if idle_days == 1 else f"{idle_days} days"
         posted = True
         try:
@@ -604,11 +614,18 @@ class Advice(commands.Cog):
             posted = not (exc.status >= 500 or exc.status == 429)
             log.warning("post %d: could not send its idle verdict (%s)", summary.id, exc)
         finally:
-            await self.refresh_starter(summary.id)
-            problem = await self._lock(summary)
+            problem = await self._show_closed(summary)
             if problem:
                 log.info("post %d: %s", summary.id, problem)
         return posted
+
+    async def _show_closed(self, summary: AdviceSummary) -> str | None:
+        """The starter shows the verdict, then the post is tagged solved, locked and
+        archived; what went wrong, if anything. Called holding the post's lock: a ranking edit
+        still pending is absorbed by this last one, and none comes after the archive."""
+        self.rankings.discard(summary.id)
+        await self._edit_starter(summary.id)
+        return await self._lock(summary)
 
     @close.autocomplete("accepted")
     async def _close_accepted(
@@ -636,22 +653,24 @@ class Advice(commands.Cog):
 
     async def _lock(self, summary: AdviceSummary) -> str | None:
         """Tag the post solved, lock and archive it; what went wrong, if anything."""
-        thread = self.bot.get_channel(summary.thread_id or 0)
-        if thread is None and summary.thread_id is not None:
-            # Archived threads leave the cache; a scheduled close finds them so.
-            try:
-                thread = await self.bot.fetch_channel(summary.thread_id)
-            except discord.HTTPException:
-                return "Stackup could not find this post's thread to lock it."
+        if summary.thread_id is None:
+            return None
+        # Read from Discord, not the cache: the verdict just sent may have unarchived it, and
+        # its tags may include one created a moment ago that the cache does not know yet.
+        try:
+            thread = await self.bot.fetch_channel(summary.thread_id)
+        except discord.HTTPException:
+            return "Stackup could not find this post's thread to lock it."
         if not isinstance(thread, discord.Thread):
             return None
         changes: dict[str, object] = {"archived": True, "locked": True}
-        parent = thread.parent
+        parent = self.bot.get_channel(thread.parent_id)
         if isinstance(parent, discord.ForumChannel):
-            solved = await ensure_solved_tag(parent)
+            solved = await self.bot.forum_tags.solved(parent)
             if solved is not None:
-                tags = [solved, *(t for t in thread.applied_tags if t.id != solved.id)]
-                changes["applied_tags"] = tags[:POST_TAG_LIMIT]
+                # The ids as Discord holds them (`applied_tags` keeps only cached tags).
+                applied = [solved.id, *(i for i in thread._applied_tags if i != solved.id)]
+                changes["applied_tags"] = [discord.Object(i) for i in applied[:POST_TAG_LIMIT]]
         try:
             await thread.edit(**changes)  # type: ignore[arg-type]
         except discord.Forbidden:
@@ -725,8 +744,16 @@ class Advice(commands.Cog):
             self.rankings.touch(post_id)
 
     async def refresh_starter(self, post_id: int) -> None:
+        """The ranking changed (debounced). A closed post's starter was edited for the last
+        time by its close, and its thread is archived: nothing more is edited."""
+        async with self.bot.post_locks(post_id):
+            await self._edit_starter(post_id, only_open=True)
+
+    async def _edit_starter(self, post_id: int, *, only_open: bool = False) -> None:
         summary = await self.bot.advice.summary(post_id)
         if summary is None or summary.thread_id is None or summary.starter_message_id is None:
+            return
+        if only_open and summary.status != OPEN:
             return
         asker = await self.names.display_name(summary.guild_id, summary.asker_id)
         await edit_embed(

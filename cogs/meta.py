@@ -14,7 +14,6 @@ from bot.render.about import about_embed, settings_embed
 from bot.schedule import WEEKDAYS, digest_schedule_of, timezone_matches
 from bot.services.advice import UNSET
 from cogs._common import manages_server, writes
-from cogs._forum import ensure_solved_tag
 
 # What Stackup needs in the advice forum, and what each lets it do.
 FORUM_NEEDS = {
@@ -148,7 +147,7 @@ class Meta(commands.Cog):
         forum = interaction.guild.get_channel(config.advice_forum_id or 0)
         if isinstance(forum, discord.ForumChannel):
             notes = _permission_notes(forum, FORUM_NEEDS, FORUM_WANTS)
-            if await ensure_solved_tag(forum) is None:
+            if await self.bot.forum_tags.solved(forum) is None:
                 notes.append(
                     "ℹ️ No **Solved** tag: closed posts are locked and archived without it."
                 )

@@ -216,7 +216,12 @@ class Scheduled(commands.Cog):
             return
         post = claimed.post
         try:
-            sent = await self._send_to_thread(post.guild_id, post.thread_id, render(claimed))
+            # In turn with the post's other edits: a post closed since the claim is archived
+            # and locked, and a message would reopen it.
+            async with self.bot.post_locks(post.id):
+                if await self.service.post(post.id) is None:
+                    return
+                sent = await self._send_to_thread(post.guild_id, post.thread_id, render(claimed))
         except BaseException:
             await asyncio.shield(release(claimed))
             raise

@@ -4,12 +4,14 @@ and the contract check on every REST body the bot sent in a test that drove it."
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from simcord.env import Env
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,6 +26,7 @@ from db.catalog_import import import_catalog
 from db.engine import SessionFactory, create_engine, create_session_factory
 from db.models import Category, Tool
 from tests.discord_contract import problems_in
+from tests.late_gateway import late_gateway_installer  # noqa: F401 (a fixture)
 from tests.postgres import fresh_postgres_url
 
 
@@ -208,6 +211,74 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Se
             engine = await prepared(url)
             yield create_session_factory(engine)
             await engine.dispose()
+
+
+@pytest_asyncio.fixture
+async def simcord_env(
+    simcord_bot: StackupBot, request: pytest.FixtureRequest, late_gateway_installer
+) -> AsyncIterator[Env]:
+    """simcord's own fixture, with the gateway answering late (`tests/late_gateway.py`): the
+    events that follow the bot's own REST writes arrive after its next call, reordered. A test
+    marked `prompt_gateway` gets simcord's immediate delivery."""
+    marker = request.node.get_closest_marker("simcord")
+    env = Env(simcord_bot, **(marker.kwargs if marker else {}))
+    if request.node.get_closest_marker("prompt_gateway") is None:
+        env.late_gateway = late_gateway_installer(env)  # type: ignore[attr-defined]
+    await env.start()
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+        if env.check_errors:
+            env._raise_errors_since(env._errors_acknowledged)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "prompt_gateway: gateway events applied inside the REST call (simcord's way)"
+    )
+    config.addinivalue_line(
+        "markers",
+        "logs_errors(*types): the bot may log ERRORs from bot.*, cogs.* or db.* for these "
+        "exception types (a class, or a string the message starts with); write "
+        "`logs_errors.with_args(SomeError)` for a lone class",
+    )
+
+
+def _is_stackups(name: str) -> bool:
+    return name.split(".", 1)[0] in ("bot", "cogs", "db")
+
+
+@pytest.fixture(autouse=True)
+def _no_unexpected_errors(
+    request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> Iterator[None]:
+    """A test fails when Stackup logs an ERROR it did not expect by type: a scheduled job, a
+    listener or a debounced edit that crashes is logged and swallowed, and would otherwise
+    pass every "nothing more happened" check."""
+    yield
+    marker = request.node.get_closest_marker("logs_errors")
+    expected = marker.args if marker else ()
+
+    def allowed(record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        for kind in expected:
+            if isinstance(kind, str) and record.getMessage().startswith(kind):
+                return True
+            if isinstance(kind, type) and isinstance(error, kind):
+                return True
+        return False
+
+    unexpected = [
+        record
+        for when in ("setup", "call", "teardown")
+        for record in caplog.get_records(when)
+        if record.levelno >= logging.ERROR and _is_stackups(record.name) and not allowed(record)
+    ]
+    assert not unexpected, "Stackup logged errors the test did not expect:\n" + "\n".join(
+        f"{r.name}: {r.getMessage()} ({r.exc_info[0].__name__ if r.exc_info else 'no exception'})"
+        for r in unexpected
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -142,6 +142,7 @@ async def test_domain_error_after_a_reply_comes_as_an_ephemeral_followup(simcord
     assert isinstance(simcord_env.errors[-1].original, UnknownTool)
 
 
+@pytest.mark.logs_errors.with_args(RuntimeError)
 async def test_unexpected_errors_are_logged_and_answered_politely(simcord_env, world, caplog):
     channel, member = world
     with caplog.at_level(logging.ERROR, logger="bot.bot"):

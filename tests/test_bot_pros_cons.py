@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import discord
 import pytest
+from discord import app_commands
 from sqlmodel import select
 
 from bot.bot import StackupBot
+from bot.errors import InvalidInput, NotAllowed, UnknownTool
 from bot.ratelimit import RateLimited, member_rules
 from bot.voting import NUMBERED
 from db.models import ProCon, Tool, ToolTally, Vote, VoteMessage, VoteOption
@@ -111,7 +113,7 @@ async def test_bad_text_is_refused_privately(world, simcord_env, sessions, text,
     result = await world["ada"].slash(world["channel"], "pros add", tool="flask", text=text)
     assert result.response.flags.ephemeral
     assert result.response.content.startswith(expected)
-    assert simcord_env.errors
+    assert isinstance(last_error(simcord_env), InvalidInput)
     assert not await rows(sessions, select(ProCon).where(ProCon.guild_id.is_not(None)))
 
 
@@ -119,7 +121,7 @@ async def test_unknown_tool_is_answered_with_suggestions(world, simcord_env):
     result = await world["ada"].slash(world["channel"], "pros add", tool="sql", text="Tiny")
     assert result.response.flags.ephemeral
     assert result.response.content.startswith("No tool called “sql” in the catalog. Did you mean")
-    assert simcord_env.errors
+    assert isinstance(last_error(simcord_env), UnknownTool)
 
 
 async def test_reactions_on_a_voting_message_are_votes(world, simcord_env, sessions):
@@ -258,7 +260,7 @@ async def test_merge_keeps_every_voter_once(world, simcord_env, sessions):
         world["channel"], "pros merge", tool="flask", duplicate="Tiny core", into="Small core"
     )
     assert refused.response.content == "You need the Manage Server permission to do that."
-    assert simcord_env.errors
+    assert isinstance(last_error(simcord_env), app_commands.MissingPermissions)
 
     choices = await world["admin"].autocomplete(
         world["channel"], "pros merge", "duplicate", "core", tool="flask"
@@ -326,7 +328,8 @@ async def test_moderators_change_only_their_servers_items(world, simcord_env, se
         sessions, select(ToolTally).where(ToolTally.guild_id == world["guild"].id)
     )
     assert tally.votes == 0
-    assert len(simcord_env.errors) == 2
+    refusals = [getattr(error, "original", error) for error in simcord_env.errors]
+    assert [type(error) for error in refusals] == [NotAllowed, InvalidInput]
 
 
 async def test_additions_are_rate_limited_per_member(world, simcord_env, simcord_bot, sessions):

@@ -1,0 +1,142 @@
+"""A gateway that answers late, as Discord's does.
+
+simcord applies the gateway event that follows a REST write (CHANNEL_UPDATE after a PATCH,
+THREAD_UPDATE after an archive, MESSAGE_UPDATE after an edit) inside the REST call, before it
+returns, so the bot's cache is always fresh after its own writes. On Discord the event comes
+after the REST answer, at a moment no one controls. `LateGateway` restores that:
+
+- every event the backend emits while one of the bot's own REST calls runs is held;
+- held events are delivered after the bot's *next* REST call has returned (not before), or,
+  when the bot makes no further call, once it has nothing left to do (simcord's settle), so
+  a test's assertions and its next action see them delivered;
+- when delivered, events of different objects come in a shuffled order (seeded per test);
+  events of one channel, thread or message keep their order, as one shard's gateway does.
+
+Events the test itself causes (a member's reaction, a slash command) are not held: only the
+bot's own writes answer late. How it hooks in: simcord's `Backend.emit` (the one place every
+gateway event starts from) is wrapped on the test's backend, and simcord's fake HTTP client and
+webhook adapter classes are wrapped to mark the bot's REST calls; `Env._settle_internal` is
+wrapped so that settling also delivers what is still held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from simcord.env import Env
+from simcord.http.client import FakeHTTPClient, FakeWebhookAdapter
+
+Event = tuple[str, dict[str, Any]]
+
+
+def _object_of(payload: dict[str, Any]) -> object:
+    """Events of one channel (or thread, with its messages and reactions) keep their order."""
+    for key in ("channel_id", "id", "guild_id"):
+        if key in payload:
+            return payload[key]
+    return None
+
+
+class LateGateway:
+    def __init__(self, env: Env, seed: int) -> None:
+        self.env = env
+        self.random = random.Random(seed)
+        self._emit = env.backend.emit
+        self._depth = 0
+        self._current: list[Event] = []
+        self._held: list[Event] = []
+        # What the tests can check: the fixture did hold and deliver events late.
+        self.held_total = 0
+        self.delivered_after_next_call = 0
+        self.delivered_at_settle = 0
+
+    # -- hooks ---------------------------------------------------------------------------
+
+    def emit(self, event: str, payload: Any) -> None:
+        if self._depth > 0:
+            self._current.append((event, copy.deepcopy(dict(payload))))
+            self.held_total += 1
+        else:
+            self._emit(event, payload)
+
+    @contextmanager
+    def rest_call(self) -> Iterator[None]:
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                self._call_returned()
+
+    def _call_returned(self) -> None:
+        """The events of earlier calls go out after this one has returned; this call's wait
+        for the next call (or for the bot to be idle)."""
+        due, self._held = self._held, self._current
+        self._current = []
+        if due:
+            # call_soon from the bot's own task: simcord counts it as the bot's work.
+            asyncio.get_running_loop().call_soon(self._deliver, due, "next call")
+
+    def _deliver(self, events: list[Event], why: str) -> None:
+        for event, payload in self._shuffled(events):
+            self._emit(event, payload)
+        if why == "next call":
+            self.delivered_after_next_call += len(events)
+        else:
+            self.delivered_at_settle += len(events)
+
+    def _shuffled(self, events: list[Event]) -> list[Event]:
+        """Interleave objects at random, keeping each object's own events in order."""
+        queues: dict[object, list[Event]] = {}
+        for item in events:
+            queues.setdefault(_object_of(item[1]), []).append(item)
+        order = [key for key, queue in queues.items() for _ in queue]
+        self.random.shuffle(order)
+        return [queues[key].pop(0) for key in order]
+
+    def flush(self) -> bool:
+        """Deliver everything held; False if nothing was."""
+        held = self._held + self._current
+        self._held, self._current = [], []
+        if held:
+            self._deliver(held, "settle")
+        return bool(held)
+
+
+@pytest.fixture
+def late_gateway_installer(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Callable[[Env], LateGateway]:
+    """Installs a `LateGateway` on an env (before it starts); seeded from the test's id, so a
+    failure reproduces."""
+
+    def install(env: Env) -> LateGateway:
+        seed = random.Random(request.node.nodeid).randrange(2**32)
+        gate = LateGateway(env, seed)
+        monkeypatch.setattr(env.backend, "emit", gate.emit)
+        for cls in (FakeHTTPClient, FakeWebhookAdapter):
+            original = cls.request
+
+            async def marked(self: Any, *args: Any, _original: Any = original, **kwargs: Any):
+                with gate.rest_call():
+                    return await _original(self, *args, **kwargs)
+
+            monkeypatch.setattr(cls, "request", marked)
+        settle = env._settle_internal
+
+        async def settle_then_deliver(**options: Any) -> None:
+            await settle(**options)
+            while gate.flush():
+                await settle(**options)
+
+        monkeypatch.setattr(env, "_settle_internal", settle_then_deliver)
+        return gate
+
+    return install
