@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
@@ -26,7 +27,7 @@ from db.catalog_import import import_catalog
 from db.engine import SessionFactory, create_engine, create_session_factory
 from db.models import Category, Tool
 from tests.discord_contract import problems_in
-from tests.late_gateway import late_gateway_installer  # noqa: F401 (a fixture)
+from tests.late_gateway import install_late_gateway
 from tests.postgres import fresh_postgres_url
 
 
@@ -215,7 +216,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Se
 
 @pytest_asyncio.fixture
 async def simcord_env(
-    simcord_bot: StackupBot, request: pytest.FixtureRequest, late_gateway_installer
+    simcord_bot: StackupBot, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Env]:
     """simcord's own fixture, with the gateway answering late (`tests/late_gateway.py`): the
     events that follow the bot's own REST writes arrive after its next call, reordered. A test
@@ -223,7 +224,9 @@ async def simcord_env(
     marker = request.node.get_closest_marker("simcord")
     env = Env(simcord_bot, **(marker.kwargs if marker else {}))
     if request.node.get_closest_marker("prompt_gateway") is None:
-        env.late_gateway = late_gateway_installer(env)  # type: ignore[attr-defined]
+        # Seeded from the test's id: a failure reproduces.
+        seed = random.Random(request.node.nodeid).randrange(2**32)
+        env.late_gateway = install_late_gateway(env, monkeypatch, seed)  # type: ignore[attr-defined]
     await env.start()
     try:
         yield env

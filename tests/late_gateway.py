@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -110,33 +110,24 @@ class LateGateway:
         return bool(held)
 
 
-@pytest.fixture
-def late_gateway_installer(
-    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
-) -> Callable[[Env], LateGateway]:
-    """Installs a `LateGateway` on an env (before it starts); seeded from the test's id, so a
-    failure reproduces."""
+def install_late_gateway(env: Env, monkeypatch: pytest.MonkeyPatch, seed: int) -> LateGateway:
+    """Installs a `LateGateway` on an env before it starts; undone by `monkeypatch`."""
+    gate = LateGateway(env, seed)
+    monkeypatch.setattr(env.backend, "emit", gate.emit)
+    for cls in (FakeHTTPClient, FakeWebhookAdapter):
+        original = cls.request
 
-    def install(env: Env) -> LateGateway:
-        seed = random.Random(request.node.nodeid).randrange(2**32)
-        gate = LateGateway(env, seed)
-        monkeypatch.setattr(env.backend, "emit", gate.emit)
-        for cls in (FakeHTTPClient, FakeWebhookAdapter):
-            original = cls.request
+        async def marked(self: Any, *args: Any, _original: Any = original, **kwargs: Any):
+            with gate.rest_call():
+                return await _original(self, *args, **kwargs)
 
-            async def marked(self: Any, *args: Any, _original: Any = original, **kwargs: Any):
-                with gate.rest_call():
-                    return await _original(self, *args, **kwargs)
+        monkeypatch.setattr(cls, "request", marked)
+    settle = env._settle_internal
 
-            monkeypatch.setattr(cls, "request", marked)
-        settle = env._settle_internal
-
-        async def settle_then_deliver(**options: Any) -> None:
+    async def settle_then_deliver(**options: Any) -> None:
+        await settle(**options)
+        while gate.flush():
             await settle(**options)
-            while gate.flush():
-                await settle(**options)
 
-        monkeypatch.setattr(env, "_settle_internal", settle_then_deliver)
-        return gate
-
-    return install
+    monkeypatch.setattr(env, "_settle_internal", settle_then_deliver)
+    return gate

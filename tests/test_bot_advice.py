@@ -31,6 +31,11 @@ UP, DOWN = "👍", "👎"
 
 @pytest.fixture
 def world(simcord_env):
+    return advice_world(simcord_env)
+
+
+def advice_world(simcord_env) -> dict:
+    """A server with #general, an #advice forum, members, admins (Manage Server) and mods."""
     guild = simcord_env.create_guild()
     channel = guild.create_text_channel("general")
     forum = guild.create_forum_channel("advice")

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import discord
+import pytest
 from sqlmodel import select
 
 from db.catalog_format import load_catalog
@@ -18,13 +19,18 @@ from tests.conftest import final, rows
 from tests.test_bot_advice import (
     DOWN,
     UP,
+    advice_world,
     applied_tags,
     forum_tags,
     open_post,
     recommend,
     set_forum,
-    world,  # noqa: F401 (a fixture)
 )
+
+
+@pytest.fixture
+def world(simcord_env):
+    return advice_world(simcord_env)
 
 
 @contextmanager
