@@ -4,7 +4,6 @@ and the contract check on every REST body the bot sent in a test that drove it."
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -27,8 +26,9 @@ from db.catalog_import import import_catalog
 from db.engine import SessionFactory, create_engine, create_session_factory
 from db.models import Category, Tool
 from tests.discord_contract import problems_in
+from tests.hidden_failures import unexpected_errors
 from tests.late_gateway import install_late_gateway
-from tests.postgres import fresh_postgres_url
+from tests.postgres import drop_template, fresh_migrated_postgres_url
 
 
 def make_settings(**values: object) -> Settings:
@@ -194,22 +194,45 @@ def simcord_bot(
     return StackupBot(settings, engine, sessions, charts=chart_renderer)
 
 
+@pytest.fixture(scope="session")
+def migrated_database_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database migrated once; each `db` test on SQLite gets a copy."""
+    path = tmp_path_factory.mktemp("migrated") / "stackup.db"
+
+    async def build() -> None:
+        engine = create_engine(sqlite_url(path))
+        try:
+            await migrate.upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(build())
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_template() -> Iterator[None]:
+    """Drops, at the end of the run, the PostgreSQL template `fresh_migrated_postgres_url`
+    migrated on first use (one per process: per xdist worker)."""
+    yield
+    drop_template()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    """An empty migrated database, once on SQLite and once on the PostgreSQL server."""
-
-    async def prepared(url: str) -> AsyncEngine:
-        engine = create_engine(url, pool_size=20) if "postgresql" in url else create_engine(url)
-        await migrate.upgrade(engine)
-        return engine
-
+async def db(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_database_template: Path
+) -> AsyncIterator[SessionFactory]:
+    """An empty migrated database, once on SQLite and once on the PostgreSQL server: each a
+    copy of a template migrated once per run (per xdist worker)."""
     if request.param == "sqlite":
-        engine = await prepared(sqlite_url(tmp_path / "stackup.db"))
+        path = tmp_path / "stackup.db"
+        shutil.copyfile(migrated_database_template, path)
+        engine = create_engine(sqlite_url(path))
         yield create_session_factory(engine)
         await engine.dispose()
     else:
-        async for url in fresh_postgres_url():
-            engine = await prepared(url)
+        async for url in fresh_migrated_postgres_url():
+            engine = create_engine(url, pool_size=20)
             yield create_session_factory(engine)
             await engine.dispose()
 
@@ -248,10 +271,6 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def _is_stackups(name: str) -> bool:
-    return name.split(".", 1)[0] in ("bot", "cogs", "db")
-
-
 @pytest.fixture(autouse=True)
 def _no_unexpected_errors(
     request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
@@ -261,26 +280,10 @@ def _no_unexpected_errors(
     pass every "nothing more happened" check."""
     yield
     marker = request.node.get_closest_marker("logs_errors")
-    expected = marker.args if marker else ()
-
-    def allowed(record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        for kind in expected:
-            if isinstance(kind, str) and record.getMessage().startswith(kind):
-                return True
-            if isinstance(kind, type) and isinstance(error, kind):
-                return True
-        return False
-
-    unexpected = [
-        record
-        for when in ("setup", "call", "teardown")
-        for record in caplog.get_records(when)
-        if record.levelno >= logging.ERROR and _is_stackups(record.name) and not allowed(record)
-    ]
+    records = [r for when in ("setup", "call", "teardown") for r in caplog.get_records(when)]
+    unexpected = unexpected_errors(records, marker.args if marker else ())
     assert not unexpected, "Stackup logged errors the test did not expect:\n" + "\n".join(
-        f"{r.name}: {r.getMessage()} ({r.exc_info[0].__name__ if r.exc_info else 'no exception'})"
-        for r in unexpected
+        unexpected
     )
 
 

@@ -25,7 +25,7 @@ from db.models import (
 )
 from tests.conftest import FakeClock, last_error, rows
 from tests.fake_github import FakeGitHub
-from tests.test_bot_advice import open_post, recommend, set_forum
+from tests.test_bot_advice import applied_tags, forum_tags, open_post, recommend, set_forum
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
 
@@ -526,3 +526,56 @@ async def test_the_bot_refreshes_github_figures_at_start_and_waits_out_a_429(
         day = clock.now().date().isoformat()
         assert f"GitHub ({day}): Stars 69.0K · Forks 16.3K" in columns["Flask"]
         assert f"GitHub ({day}): Stars 35.5K · Forks 3.2K" in columns["Koa"]
+
+
+async def test_a_sweep_closing_several_posts_at_once_keeps_every_tag(simcord_env, world, clock):
+    """After downtime every overdue post closes in one sweep, concurrently: each close needs
+    the Solved tag, which the forum lost; it is created once and no tag is lost."""
+    await set_forum(world)
+    threads = []
+    for asker, tools in (("ada", "Flask, Django"), ("ben", "Koa, ExpressJS"), ("cy", "Redis")):
+        thread, _ = await open_post(simcord_env, world, tools=tools, asker=asker)
+        await recommend(world, thread, "dee", "Flask")
+        threads.append(thread)
+    clock.advance(days=6, seconds=1)
+    await fire(simcord_env, "sweep")  # the warnings
+    simcord_env.backend.edit_channel(
+        world["forum"].id,
+        {
+            "available_tags": [
+                t
+                for t in simcord_env.backend.get_channel(world["forum"].id).available_tags
+                if t["name"] != "Solved"
+            ]
+        },
+    )
+    clock.advance(days=1)
+    await fire(simcord_env, "sweep")  # the closes, at once
+
+    tags = forum_tags(simcord_env, world["forum"].id)
+    assert sorted(tags.values()) == ["Django", "ExpressJS", "Flask", "Koa", "Redis", "Solved"]
+    expected = [["Django", "Flask", "Solved"], ["ExpressJS", "Koa", "Solved"], ["Redis", "Solved"]]
+    assert [sorted(applied_tags(simcord_env, t.id)) for t in threads] == expected
+    for thread in threads:
+        stored = simcord_env.backend.get_channel(thread.id)
+        assert stored.thread_metadata.locked and stored.thread_metadata.archived
+        assert len(idle_verdicts(thread)) == 1
+
+
+@pytest.mark.logs_errors.with_args(RuntimeError)
+async def test_a_crashing_job_is_logged_as_an_error_not_passed_over(
+    simcord_env, world, sessions, clock, caplog, monkeypatch
+):
+    """A scheduled job's exception is swallowed (the scheduler must go on) but logged as an
+    ERROR, which fails any test that does not expect it (tests/hidden_failures.py)."""
+    await a_recommended_post(simcord_env, world, sessions)
+
+    async def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(simcord_env.bot.schedule, "open_posts", broken)
+    await fire(simcord_env, "sweep")
+    (logged,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert (logged.name, logged.getMessage()) == ("cogs.scheduled", "scheduled sweep failed")
+    assert isinstance(logged.exc_info[1], RuntimeError)
+    assert (await post_row(sessions)).status == "open"
