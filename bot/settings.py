@@ -112,10 +112,16 @@ class Settings(BaseSettings):
             raise ValueError("is not a valid database URL") from None
         return value
 
-    @field_validator("discord_api_base_url", "discord_gateway_url", "github_api_url")
+    @field_validator("discord_api_base_url", "github_api_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.strip().rstrip("/")
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _as_given(cls, value: str) -> str:
+        # Dialled as given (a proxy may tell /gateway from /gateway/): see bot/endpoints.py.
+        return value.strip()
 
     @field_validator("discord_api_base_url", "github_api_url")
     @classmethod

@@ -189,12 +189,30 @@ class Scheduled(commands.Cog):
         log.info("advice post %d closed after %d idle days", post.post_id, post.idle_days)
         await self._announce_close(summary, post.idle_days)
 
-    async def _announce_close(self, summary: AdviceSummary, idle_days: int) -> None:
+    async def _announce_close(self, summary: AdviceSummary, idle_days: int) -> bool:
+        """Whether the verdict went out (or never can); False if a later try may send it."""
         advice = self.bot.get_cog("Advice")
         if advice is None:
-            return
+            return False
         if await advice.close_idle_post(summary, idle_days):  # type: ignore[attr-defined]
             await self.bot.advice.verdict_posted(summary.id)
+            return True
+        return False
+
+    async def _announce_again(self, post_id: int, idle_days: int) -> None:
+        """A verdict that failed to go out, claimed first: overlapping sweeps send it once."""
+        if not await self.service.claim_announcement(post_id):
+            return
+        try:
+            summary = await self.bot.advice.summary(post_id)
+            announced = summary is None or await self._announce_close(summary, idle_days)
+        except BaseException:
+            await asyncio.shield(self.service.release_announcement(post_id))
+            raise
+        if announced:
+            await self.service.finish_announcement(post_id, "announced")
+        else:
+            await self.service.release_announcement(post_id)
 
     async def _remind(self, post: PostClock) -> None:
         reminder = await self.service.claim_reminder(post.post_id)
@@ -389,9 +407,7 @@ class Scheduled(commands.Cog):
                 log.error("post %d: scheduled work failed", post_id, exc_info=result)
         # Idle closes of the last day whose verdict did not go out (a 5xx, a shutdown).
         for post_id, idle_days in await self.service.unannounced_closes(now - ANNOUNCE_WITHIN):
-            summary = await self.bot.advice.summary(post_id)
-            if summary is not None:
-                await self._announce_close(summary, idle_days)
+            await self._announce_again(post_id, idle_days)
         for schedule in await self.service.digest_schedules():
             await self._digest(schedule)
 

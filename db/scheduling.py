@@ -101,8 +101,10 @@ async def unannounced_closes(
     shard_ids: Sequence[int] | None,
     shard_count: int,
     closed_since: datetime,
+    closed_before: datetime,
 ) -> list[tuple[int, int]]:
-    """(post, idle days) of posts closed since `closed_since` whose verdict did not go out."""
+    """(post, idle days) of posts closed between `closed_since` and `closed_before` whose
+    verdict did not go out."""
     rows = await session.exec(
         select(AdvicePost.id, func.coalesce(GuildSettings.idle_days, DEFAULT_IDLE_DAYS))
         .outerjoin(GuildSettings, GuildSettings.guild_id == AdvicePost.guild_id)  # type: ignore[arg-type]
@@ -110,6 +112,7 @@ async def unannounced_closes(
             AdvicePost.status == CLOSED,
             AdvicePost.verdict_posted_at.is_(None),  # type: ignore[union-attr]
             AdvicePost.closed_at >= closed_since,  # type: ignore[operator]
+            AdvicePost.closed_at < closed_before,  # type: ignore[operator]
             on_shards(AdvicePost.guild_id, shard_ids, shard_count),
         )
         .order_by(AdvicePost.id)

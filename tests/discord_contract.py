@@ -2,7 +2,8 @@
 
 The spec (../shared/discord-api-spec/openapi.json, else the copy in tests/; Discord's own, MIT) catches wrong shapes and
 types; it says nothing of the 6000-character total over a message's embeds and a few other
-limits, which `limit_problems` checks from Discord's documentation.
+limits (components included, Components V2's among them), which `limit_problems` checks from
+Discord's documentation.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
+from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -37,6 +38,13 @@ CHOICES = 25
 CHOICE_NAME = 100
 CUSTOM_ID = 100
 BUTTON_LABEL = 80
+ACTION_ROWS = 5  # without IS_COMPONENTS_V2
+ROW_COMPONENTS = 5  # buttons in an action row; a select menu fills one alone
+SELECT_MENUS = frozenset({3, 5, 6, 7, 8})
+ACTION_ROW, TEXT_DISPLAY = 1, 10
+IS_COMPONENTS_V2 = 1 << 15
+V2_COMPONENTS = 40  # in all, nested ones included
+V2_TEXT = 4000  # over all text displays
 COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
 COMMAND_DESCRIPTION = 100
 COMMAND_OPTIONS = 25
@@ -102,6 +110,42 @@ def find_operation(method: str, path: str) -> _Operation | None:
     return None
 
 
+def _leaves(error: ValidationError) -> list[ValidationError]:
+    return (
+        [error] if not error.context else [leaf for sub in error.context for leaf in _leaves(sub)]
+    )
+
+
+def _depth(errors: list[ValidationError]) -> int:
+    return max(len(leaf.absolute_path) for error in errors for leaf in _leaves(error))
+
+
+def _meant(error: ValidationError) -> ValidationError:
+    """Inside anyOf/oneOf (an interaction callback's types, a choice's value types), the error
+    of the alternative the body meant: not one whose `type` refused it; of the others, the one
+    that got deepest into the body with the fewest errors. So a problem names its field."""
+    while error.context:
+        branches: dict[Any, list[ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        meant = [
+            errors
+            for errors in branches.values()
+            if not any(
+                sub.validator in ("enum", "const") and list(sub.relative_path) == ["type"]
+                for sub in errors
+            )
+        ]
+        if not meant:
+            break
+        chosen = min(
+            meant,
+            key=lambda errors: (-_depth(errors), sum(len(_leaves(sub)) for sub in errors)),
+        )
+        error = max(chosen, key=lambda sub: _depth([sub]))
+    return error
+
+
 def schema_problems(method: str, path: str, body: Any) -> list[str]:
     operation = find_operation(method, path)
     if operation is None:
@@ -111,6 +155,7 @@ def schema_problems(method: str, path: str, body: Any) -> list[str]:
     error = best_match(operation.validator.iter_errors(body))
     if error is None:
         return []
+    error = _meant(error)
     where = "/".join(str(step) for step in error.absolute_path) or "(body)"
     return [f"{method} {operation.template}: {where}: {error.message[:300]}"]
 
@@ -153,15 +198,58 @@ def _message_problems(where: str, message: dict[str, Any]) -> list[str]:
             problems.append(f"{where}: embed {number} footer over {FOOTER_TEXT}")
         if len((embed.get("author") or {}).get("name") or "") > AUTHOR_NAME:
             problems.append(f"{where}: embed {number} author name over {AUTHOR_NAME}")
-    for row in message.get("components") or []:
-        for component in row.get("components") or []:
-            if len(component.get("custom_id") or "") > CUSTOM_ID:
-                problems.append(f"{where}: custom_id over {CUSTOM_ID} characters")
-            if len(component.get("label") or "") > BUTTON_LABEL:
-                problems.append(f"{where}: button label over {BUTTON_LABEL} characters")
+    problems += _component_problems(where, message)
     mentions = message.get("allowed_mentions")
     if mentions is None or mentions.get("parse"):
         problems.append(f"{where}: allowed_mentions must be set and parse nothing")
+    return problems
+
+
+def _with_nested(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every component, each followed by those nested in it: a row's or container's
+    `components`, a section's `accessory`, a label's `component`."""
+    found = []
+    for component in components:
+        found.append(component)
+        inner = list(component.get("components") or [])
+        inner += [component[key] for key in ("accessory", "component") if component.get(key)]
+        found += _with_nested(inner)
+    return found
+
+
+def _component_problems(where: str, message: dict[str, Any]) -> list[str]:
+    problems = []
+    top = message.get("components") or []
+    everything = _with_nested(top)
+    for component in everything:
+        if len(component.get("custom_id") or "") > CUSTOM_ID:
+            problems.append(f"{where}: custom_id over {CUSTOM_ID} characters")
+        if len(component.get("label") or "") > BUTTON_LABEL:
+            problems.append(f"{where}: button label over {BUTTON_LABEL} characters")
+        if component.get("type") == ACTION_ROW:
+            row = component.get("components") or []
+            if len(row) > ROW_COMPONENTS:
+                problems.append(
+                    f"{where}: an action row has {len(row)} components (limit {ROW_COMPONENTS})"
+                )
+            if len(row) > 1 and any(c.get("type") in SELECT_MENUS for c in row):
+                problems.append(f"{where}: a select menu must be alone in its action row")
+    if int(message.get("flags") or 0) & IS_COMPONENTS_V2:
+        if len(everything) > V2_COMPONENTS:
+            problems.append(
+                f"{where}: {len(everything)} components, nested ones included "
+                f"(limit {V2_COMPONENTS} with IS_COMPONENTS_V2)"
+            )
+        text = sum(len(c.get("content") or "") for c in everything if c.get("type") == TEXT_DISPLAY)
+        if text > V2_TEXT:
+            problems.append(
+                f"{where}: text displays total {text} characters "
+                f"(limit {V2_TEXT} with IS_COMPONENTS_V2)"
+            )
+        if message.get("content") or message.get("embeds"):
+            problems.append(f"{where}: content and embeds cannot go with IS_COMPONENTS_V2")
+    elif len(top) > ACTION_ROWS:
+        problems.append(f"{where}: {len(top)} action rows (limit {ACTION_ROWS})")
     return problems
 
 

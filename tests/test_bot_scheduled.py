@@ -526,6 +526,8 @@ async def test_the_bot_refreshes_github_figures_at_start_and_waits_out_a_429(
         day = clock.now().date().isoformat()
         assert f"GitHub ({day}): Stars 69.0K · Forks 16.3K" in columns["Flask"]
         assert f"GitHub ({day}): Stars 35.5K · Forks 3.2K" in columns["Koa"]
+        # simcord detaches the bot without closing it: its GitHub client is closed here.
+        await simcord_env.bot.external_stats.close()
 
 
 async def test_a_sweep_closing_several_posts_at_once_keeps_every_tag(simcord_env, world, clock):
@@ -575,7 +577,7 @@ async def test_a_crashing_job_is_logged_as_an_error_not_passed_over(
 
     monkeypatch.setattr(simcord_env.bot.schedule, "open_posts", broken)
     await fire(simcord_env, "sweep")
-    (logged,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    (logged,) = [r for r in caplog.records if r.levelname == "ERROR" and r.name.startswith("cogs")]
     assert (logged.name, logged.getMessage()) == ("cogs.scheduled", "scheduled sweep failed")
     assert isinstance(logged.exc_info[1], RuntimeError)
     assert (await post_row(sessions)).status == "open"

@@ -196,3 +196,89 @@ async def test_timers_run_due_jobs_at_once_and_later_ones_not_yet():
         assert timers.job_ids() == set()
     finally:
         timers.shutdown()
+
+
+class JumpingWall:
+    """APScheduler's wall clock, as a test moves it (a loaded machine, a suspended VM)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_a_deadline_is_reported_exactly_however_the_wall_clock_moves(monkeypatch):
+    wall = JumpingWall(datetime(2026, 1, 1, 12, 0, 0, 400_000, tzinfo=UTC))
+    monkeypatch.setattr("bot.timers._wall_now", wall)
+    bot_now = datetime(2026, 11, 23, 9, 59, 59, 999_999, tzinfo=UTC)
+    timers = Timers(lambda: bot_now)  # not started: nothing runs, the jobs are only held
+
+    async def job() -> None:
+        raise AssertionError("not run in this test")
+
+    deadline = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    timers.at("post:1", deadline, job)
+    timers.at("overdue", bot_now - timedelta(days=3), job)
+    wall.now += timedelta(seconds=1, milliseconds=700)  # the wall clock moved on, unevenly
+    assert timers.due_at("post:1") == deadline
+    # An overdue job runs at once, but what it was due at is still its deadline.
+    assert timers.due_at("overdue") == bot_now - timedelta(days=3)
+    # Replaced: the new deadline; cancelled: none; never scheduled: none.
+    timers.at("post:1", deadline + timedelta(days=1), job)
+    wall.now += timedelta(hours=5)
+    assert timers.due_at("post:1") == deadline + timedelta(days=1)
+    timers.cancel("post:1")
+    assert timers.due_at("post:1") is None
+    assert timers.due_at("post:2") is None
+    # A date job replaced by an interval job (and back) reports the new kind's deadline.
+    timers.every("overdue", timedelta(minutes=10), job)
+    assert timers.due_at("overdue") == bot_now + timedelta(minutes=10)
+    timers.at("overdue", deadline, job)
+    assert timers.due_at("overdue") == deadline
+
+
+async def test_an_interval_jobs_next_run_counts_whole_intervals_from_its_start(monkeypatch):
+    # Started at the real time, as APScheduler computes the first run on its own clock.
+    wall = JumpingWall(datetime.now(UTC))
+    monkeypatch.setattr("bot.timers._wall_now", wall)
+    bot_now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    timers = Timers(lambda: bot_now)
+
+    async def job() -> None:
+        raise AssertionError("not run in this test")
+
+    timers.every("sweep", timedelta(minutes=15), job)
+    assert timers.due_at("sweep") == bot_now + timedelta(minutes=15)  # before the start, too
+    timers.start()
+    try:
+        wall.now += timedelta(seconds=2, microseconds=345_678)
+        assert timers.due_at("sweep") == bot_now + timedelta(minutes=15)
+        # APScheduler's next run, as it stands after two runs (its own arithmetic, in float
+        # seconds): the third interval, exactly, in the bot's clock.
+        (found,) = [j for j in timers._scheduler.get_jobs() if j.id == "sweep"]
+        found.modify(next_run_time=found.next_run_time + timedelta(minutes=30, microseconds=3))
+        assert timers.due_at("sweep") == bot_now + timedelta(minutes=45)
+        timers.cancel("sweep")
+        assert timers.due_at("sweep") is None
+    finally:
+        timers.shutdown()
+
+
+async def test_a_date_job_that_ran_has_no_deadline_left():
+    ran = asyncio.Event()
+
+    async def job() -> None:
+        ran.set()
+
+    fake_now = datetime(2030, 1, 1, tzinfo=UTC)
+    timers = Timers(lambda: fake_now)
+    timers.start()
+    try:
+        timers.at("now", fake_now, job)
+        await asyncio.wait_for(ran.wait(), timeout=5)
+        assert timers.job_ids() == set()
+        assert timers.due_at("now") is None
+        assert timers._due == {}  # forgotten, not only hidden
+    finally:
+        timers.shutdown()

@@ -22,8 +22,12 @@ from db.scheduling import Claim
 from db.types import utcnow
 
 DIGEST_JOB = "digest"
+# One process re-announces an idle close whose verdict failed to go out.
+ANNOUNCE_JOB = "verdict-announcement"
 # A digest claimed this long ago and never finished was lost with its process.
 STALE_CLAIM = timedelta(minutes=30)
+# An idle close this recent may still be being announced by the process that made it.
+BEING_ANNOUNCED = timedelta(minutes=5)
 # A reminder mentions at most this many followers (Discord pings at most 100 users a message).
 REMINDER_MENTIONS = 50
 WARNING_RECOMMENDATIONS = 3
@@ -88,13 +92,16 @@ class ScheduleService:
         return found[0] if found else None
 
     async def unannounced_closes(self, closed_since: datetime) -> list[tuple[int, int]]:
-        """(post, idle days) of idle closes since `closed_since` whose verdict failed to go out."""
+        """(post, idle days) of idle closes since `closed_since` whose verdict failed to go out.
+        A close of the last few minutes is left to the process that made it, which may be
+        sending its verdict right now (another process's sweep would send it a second time)."""
         async with self._sessions() as session:
             return await scheduling.unannounced_closes(
                 session,
                 shard_ids=self._shard_ids,
                 shard_count=self._shard_count,
                 closed_since=closed_since,
+                closed_before=self.clock() - BEING_ANNOUNCED,
             )
 
     async def claim_reminder(self, post_id: int) -> Reminder | None:
@@ -160,6 +167,31 @@ class ScheduleService:
                 shard_count=self._shard_count,
                 guild_id=guild_id,
             )
+
+    def _announcement_run(self, post_id: int) -> dict[str, Any]:
+        return {"job": ANNOUNCE_JOB, "scope": post_id, "period": "verdict", "claimer": self.claimer}
+
+    async def claim_announcement(self, post_id: int) -> bool:
+        """Claim the re-announcement of an idle close's verdict that failed to go out: one
+        process sends it, however many sweep at once."""
+        async with self._sessions() as session, session.begin():
+            claim = await scheduling.claim_run(
+                session,
+                **self._announcement_run(post_id),
+                now=self.clock(),
+                stale_after=STALE_CLAIM,
+            )
+        return claim is Claim.CLAIMED
+
+    async def finish_announcement(self, post_id: int, outcome: str) -> None:
+        async with self._sessions() as session, session.begin():
+            await scheduling.finish_run(
+                session, **self._announcement_run(post_id), now=self.clock(), outcome=outcome
+            )
+
+    async def release_announcement(self, post_id: int) -> None:
+        async with self._sessions() as session, session.begin():
+            await scheduling.release_run(session, **self._announcement_run(post_id))
 
     def _digest_run(self, schedule: DigestSchedule, moment: datetime) -> dict[str, Any]:
         return {
