@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rapidfuzz import fuzz, process, utils
 
-from bot.resolver import CatalogIndex, ToolEntry, normalize
+from bot.core.resolver import CatalogIndex, ToolEntry, normalize
 from db.catalog_format import SHIPPED_CATALOG_DIR, load_catalog
 
 SEED = 20240611

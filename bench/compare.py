@@ -640,19 +640,21 @@ async def measure_bot(data: Seeded, *, profile: bool) -> CompareResults:
             id_sets = [[id_of[slug] for slug in slugs] for slugs in sets[WARMUP:]]
             direct_gc, about_direct_ms = [], []
             for ids in id_sets[:WARMUP]:
-                comparison_embeds(await bot.compare.compare(ids, guild_id=guild.id), guild=True)
+                comparison_embeds(
+                    await bot.services.compare.compare(ids, guild_id=guild.id), guild=True
+                )
                 about_embed(await bot.about())
             comparison = None
             gc.collect()
             with FullCollections() as collections:
                 for ids in id_sets:
                     before, start = collections.ms, time.perf_counter()
-                    comparison = await bot.compare.compare(ids, guild_id=guild.id)
+                    comparison = await bot.services.compare.compare(ids, guild_id=guild.id)
                     middle = time.perf_counter()
                     comparison_embeds(comparison, guild=True)
                     answered = time.perf_counter()
                     # After answering, the handler counts the run (a write) for related ones.
-                    await bot.compare.record_run(ids, guild_id=guild.id)
+                    await bot.services.compare.record_run(ids, guild_id=guild.id)
                     end = time.perf_counter()
                     service_ms.append((middle - start) * 1000)
                     embeds_ms.append((answered - middle) * 1000)
@@ -670,7 +672,7 @@ async def measure_bot(data: Seeded, *, profile: bool) -> CompareResults:
             if profile:
                 profile_text = await profile_direct(bot, id_sets, guild.id)
 
-            hottest = await bot.compare.compare(data.hot_ids[:5], guild_id=guild.id)
+            hottest = await bot.services.compare.compare(data.hot_ids[:5], guild_id=guild.id)
             spec = chart_spec(hottest.tools)
     finally:
         await engine.dispose()
@@ -733,7 +735,7 @@ async def profile_direct(bot: object, id_sets: list[list[int]], guild_id: int) -
     profiler = cProfile.Profile()
     profiler.enable()
     for ids in id_sets:
-        comparison = await bot.compare.compare(ids, guild_id=guild_id)  # type: ignore[attr-defined]
+        comparison = await bot.services.compare.compare(ids, guild_id=guild_id)  # type: ignore[attr-defined]
         comparison_embeds(comparison, guild=True)
     profiler.disable()
     out = io.StringIO()
@@ -840,18 +842,25 @@ def verdict(ok: bool) -> str:
 def report(data: Seeded, bot: CompareResults, charts: ChartResults) -> None:
     print("\n== /compare (no chart) ==")
     print(latency_header())
-    for latency in (bot.compare, bot.about, bot.direct, bot.service, bot.embeds, bot.about_direct):
+    for latency in (
+        bot.services.compare,
+        bot.about,
+        bot.direct,
+        bot.service,
+        bot.embeds,
+        bot.about_direct,
+    ):
         print(latency.row())
     print(
         f"  ratio /compare / /stackup about (via simcord): p50 "
-        f"{bot.compare.p50 / bot.about.p50:.1f}x, p99 {bot.compare.p99 / bot.about.p99:.1f}x"
+        f"{bot.services.compare.p50 / bot.about.p50:.1f}x, p99 {bot.services.compare.p99 / bot.about.p99:.1f}x"
     )
     print(
         f"  simcord + discord.py per interaction (via simcord - direct, p50): /compare "
-        f"{bot.compare.p50 - bot.direct.p50:.2f} ms, /stackup about "
+        f"{bot.services.compare.p50 - bot.direct.p50:.2f} ms, /stackup about "
         f"{bot.about.p50 - bot.about_direct.p50:.2f} ms"
     )
-    for latency in (bot.compare, bot.about, bot.direct):
+    for latency in (bot.services.compare, bot.about, bot.direct):
         hit = latency.full_gc_calls
         if hit:
             print(
@@ -895,8 +904,8 @@ def report(data: Seeded, bot: CompareResults, charts: ChartResults) -> None:
         f"{data.counts['votes']:,} votes; hottest tools {', '.join(data.hot_slugs[:5])}"
     )
     print(
-        f"{verdict(bot.compare.p99 < TARGET_COMPARE_P99_MS)}: /compare (five tools, no chart) "
-        f"p99 {bot.compare.p99:.2f} ms through the bot (target < {TARGET_COMPARE_P99_MS:.0f} ms; "
+        f"{verdict(bot.services.compare.p99 < TARGET_COMPARE_P99_MS)}: /compare (five tools, no chart) "
+        f"p99 {bot.services.compare.p99:.2f} ms through the bot (target < {TARGET_COMPARE_P99_MS:.0f} ms; "
         f"handler alone p99 {bot.direct.p99:.2f} ms; /stackup about p99 {bot.about.p99:.2f} ms)"
     )
     print(

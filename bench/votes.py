@@ -20,16 +20,16 @@ Measures, with `time.perf_counter()`, in one process and one event loop:
   discord.py's cache, as after GUILD_CREATE, so adds build a `Member`) with the `Votes` cog
   added. Each frame is JSON-decoded and handed to discord.py's own parser
   (`bot._connection.parsers[...]`), which dispatches `raw_reaction_add/remove` to the cog's
-  listeners, which submit `ReactionEvent`s to `bot.votes` (the `VoteService`), which writes
+  listeners, which submit `ReactionEvent`s to `bot.services.votes` (the `VoteService`), which writes
   them in batches. Frames go in at full speed, yielding to the loop every 200, so the writer
   drains a sustained stream rather than one giant batch. The clock runs from the first frame
-  to `bot.votes.wait_idle()` returning. The writer's batch count and mean batch size are
+  to `bot.services.votes.wait_idle()` returning. The writer's batch count and mean batch size are
   printed, and how far the feed got ahead of the writer (when the last frame was fed, how many
   events were still queued): the writer is the slower part, so batches fill up and the figure
   is what the writer sustains under a backlog. REST calls the cog makes (taking away the 👍 a
   member left when switching to 👎) are answered by a stub that counts them;
 * the part before the database alone: the same frames through discord.py and the cog with
-  `bot.votes.submit` replaced by a list's `append`;
+  `bot.services.votes.submit` replaced by a list's `append`;
 * the baseline, in the same run on the same database server, with the raw driver: the stdlib
   `sqlite3` module (WAL, synchronous=NORMAL, as `db/engine.py` sets them), or asyncpg
   (autocommit), doing one transaction per event of one upsert
@@ -85,9 +85,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from bot.bot import StackupBot
+from bot.core.voting import DOWN, UP, VOTING_EMOJIS
 from bot.services.advice import NewPost
 from bot.settings import Settings
-from bot.voting import DOWN, UP, VOTING_EMOJIS
 from cogs.votes import Votes
 from db import migrate
 from db.engine import create_engine, create_session_factory
@@ -309,7 +309,7 @@ async def seed(bot: StackupBot, engine: AsyncEngine, stream: Stream) -> Seeded:
         session.add_all(tools)
         await session.flush()
         tool_ids = [tool.id for tool in tools]
-    await bot.advice.open_post(
+    await bot.services.advice.open_post(
         NewPost(
             guild_id=GUILD_ID,
             channel_id=FORUM_ID,
@@ -324,13 +324,13 @@ async def seed(bot: StackupBot, engine: AsyncEngine, stream: Stream) -> Seeded:
     )
     ids = []
     for index, recommender in enumerate(stream.recommenders):
-        _, line = await bot.advice.recommend(
+        _, line = await bot.services.advice.recommend(
             thread_id=THREAD_ID,
             member_id=recommender,
             tool_id=tool_ids[index % TOOLS],
             reason=f"Recommendation {index}",
         )
-        await bot.advice.attach_message(
+        await bot.services.advice.attach_message(
             line.id, guild_id=GUILD_ID, channel_id=THREAD_ID, message_id=MESSAGE_BASE + index
         )
         ids.append(line.id)
@@ -380,7 +380,7 @@ async def check_dispatch(bot: StackupBot, *, cached: bool) -> str:
     async def listener(payload: discord.RawReactionActionEvent) -> None:
         seen.append(payload)
 
-    before = bot.votes.stats.ignored
+    before = bot.services.votes.stats.ignored
     bot.add_listener(listener, "on_raw_reaction_add")
     try:
         event = Event(True, UNREGISTERED_MESSAGE - MESSAGE_BASE, MEMBER_BASE, UP)
@@ -388,12 +388,12 @@ async def check_dispatch(bot: StackupBot, *, cached: bool) -> str:
         bot._connection.parsers[message["t"]](message["d"])
         for _ in range(3):
             await asyncio.sleep(0)
-        await bot.votes.wait_idle()
+        await bot.services.votes.wait_idle()
     finally:
         bot.remove_listener(listener, "on_raw_reaction_add")
     if len(seen) != 1:
         raise SystemExit(f"discord.py dispatched {len(seen)} raw_reaction_add events, not 1")
-    if bot.votes.stats.ignored != before + 1:
+    if bot.services.votes.stats.ignored != before + 1:
         raise SystemExit("the Votes cog did not hand the event to the vote service")
     member = seen[0].member
     if cached and member is None:
@@ -463,7 +463,7 @@ async def end_to_end(
         checks = [f"no guild cached: {await check_dispatch(bot, cached=False)}"]
         bot._connection._add_guild(cached_guild(bot))
         checks.append(f"guild cached: {await check_dispatch(bot, cached=True)}")
-        stats = bot.votes.stats
+        stats = bot.services.votes.stats
         base = (stats.applied, stats.ignored, stats.batches, stats.failed_batches)
 
         profiler = None
@@ -472,8 +472,8 @@ async def end_to_end(
             profiler.enable()
         start = time.perf_counter()
         await feed(bot, stream.frames)
-        fed, backlog = time.perf_counter() - start, bot.votes.pending
-        await bot.votes.wait_idle()
+        fed, backlog = time.perf_counter() - start, bot.services.votes.pending
+        await bot.services.votes.wait_idle()
         seconds = time.perf_counter() - start
         if profiler is not None:
             profiler.disable()
@@ -515,7 +515,7 @@ async def gateway_alone(directory: Path, stream: Stream, expected: Expected) -> 
         await bot.add_cog(Votes(bot))
         bot._connection._add_guild(cached_guild(bot))
         submitted: list = []
-        bot.votes.submit = submitted.append  # type: ignore[method-assign]
+        bot.services.votes.submit = submitted.append  # type: ignore[method-assign]
         start = time.perf_counter()
         await feed(bot, stream.frames)
         # The listener tasks of the last frames.

@@ -6,7 +6,7 @@ from collections.abc import Collection
 
 from discord import app_commands
 
-from bot.resolver import AUTOCOMPLETE_LIMIT, CatalogIndex
+from bot.core.resolver import AUTOCOMPLETE_LIMIT, CatalogIndex
 
 CHOICE_NAME_LIMIT = 100
 

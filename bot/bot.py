@@ -10,7 +10,7 @@ import logging
 import pkgutil
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import discord
 from discord import app_commands
@@ -19,23 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import cogs
 from bot.charts import ChartRenderer
+from bot.core.ratelimit import RateLimiter, member_rules
+from bot.core.resolver import CatalogIndex
 from bot.endpoints import route_gateway
 from bot.errors import StackupError
 from bot.keyed_locks import KeyedLocks
-from bot.ratelimit import RateLimiter, member_rules
-from bot.resolver import CatalogIndex
-from bot.services.advice import AdviceService
-from bot.services.catalog import About, CatalogService
-from bot.services.community import CommunityService
-from bot.services.compare import CompareService
-from bot.services.decisions import DecisionService
-from bot.services.digest import DigestService
-from bot.services.external_stats import ExternalStatsService
-from bot.services.github_api import GitHubApi
-from bot.services.meta import MetaService
-from bot.services.pros_cons import ProsConsService
-from bot.services.scheduling import ScheduleService
-from bot.services.votes import VoteService
+from bot.services import Services
+from bot.services.catalog import About
 from bot.settings import Settings
 from bot.timers import Timers
 from cogs._forum import ForumTags
@@ -163,51 +153,29 @@ class StackupBot(commands.AutoShardedBot):
         self.version = stackup_version()  # read from disk once, not inside a command
         self.engine = engine
         self.sessions = session_factory
-        self.catalog = CatalogService(session_factory)
-        self.meta = MetaService(session_factory)
         # The time every service and timer reads; tests move it instead of waiting.
         self.clock = clock
-        self.compare = CompareService(session_factory, clock=clock)
-        self.advice = AdviceService(session_factory, clock=clock)
-        self.pros_cons = ProsConsService(session_factory, clock=clock)
-        self.decisions = DecisionService(session_factory, clock=clock)
-        self.community = CommunityService(session_factory)
+        # Written votes reach cogs as events: "stackup_votes_applied" (a BatchResult) and
+        # "stackup_votes_failed" (message ids to recount).
+        self.services = Services.build(
+            settings,
+            session_factory,
+            clock=clock,
+            version=self.version,
+            on_votes_applied=lambda result: self.dispatch("stackup_votes_applied", result),
+            on_votes_failed=lambda message_ids: self.dispatch("stackup_votes_failed", message_ids),
+        )
         # Per-member write limits; tests replace its clock to move time.
         self.limits = RateLimiter(
             member_rules(settings.rate_additions_per_minute, settings.rate_changes_per_minute)
         )
-        # Written votes reach cogs as events: "stackup_votes_applied" (a BatchResult) and
-        # "stackup_votes_failed" (message ids to recount).
-        self.votes = VoteService(
-            session_factory,
-            clock=clock,
-            on_applied=lambda result: self.dispatch("stackup_votes_applied", result),
-            on_failed=lambda message_ids: self.dispatch("stackup_votes_failed", message_ids),
-        )
         # Scheduled work: deadlines in the database, APScheduler as the alarm clock.
         self.timers = Timers(clock)
-        self.schedule = ScheduleService(
-            session_factory,
-            self.advice,
-            shard_ids=settings.shard_ids,
-            shard_count=settings.shard_count or 1,
-            clock=clock,
-        )
-        self.digests = DigestService(session_factory)
         # Forum tags change one PATCH at a time per forum, from what Discord returned.
         self.forum_tags = ForumTags(self)
         # An advice post's Discord edits (ranking, verdict, lock, scheduled messages) in turn,
         # so none lands on a thread another has just archived.
         self.post_locks = KeyedLocks()
-        self.external_stats: ExternalStatsService | None = None
-        if settings.github_stats:
-            token = settings.github_token.get_secret_value() if settings.github_token else None
-            self.external_stats = ExternalStatsService(
-                session_factory,
-                GitHubApi(settings.github_api_url, token, user_agent=f"Stackup/{self.version}"),
-                clock=clock,
-                refresh_after=timedelta(hours=settings.stats_refresh_hours),
-            )
         # A renderer passed in belongs to the caller (tests share one); our own we close.
         self._owns_charts = charts is None
         self.charts = charts if charts is not None else ChartRenderer(settings.chart_workers)
@@ -229,15 +197,15 @@ class StackupBot(commands.AutoShardedBot):
         # No new scheduled work starts; votes already received are written before the
         # connection pool goes.
         self.timers.shutdown()
-        await self.votes.wait_idle()
-        if self.external_stats is not None:
-            await self.external_stats.close()
+        await self.services.votes.wait_idle()
+        if self.services.external_stats is not None:
+            await self.services.external_stats.close()
         if self._owns_charts:
             await self.charts.close()
         await super().close()
 
     async def refresh_catalog_index(self) -> None:
-        self.catalog_index = await self.catalog.build_index()
+        self.catalog_index = await self.services.catalog.build_index()
         self._index_checked_at = time.monotonic()
         log.info(
             "catalog index: %d tools, %d names (revision %d)",
@@ -271,7 +239,7 @@ class StackupBot(commands.AutoShardedBot):
 
     async def _refresh_if_changed(self) -> None:
         self._index_checked_at = time.monotonic()
-        if await self.catalog.revision() != self.catalog_index.revision:
+        if await self.services.catalog.revision() != self.catalog_index.revision:
             await self.refresh_catalog_index()
 
     def _command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict]:
@@ -292,7 +260,7 @@ class StackupBot(commands.AutoShardedBot):
         digest = hashlib.sha256(payload.encode()).hexdigest()
         scope = f"guild:{guild.id}" if guild else "global"
         key = f"synced_commands:{self.application_id}:{scope}"
-        if await self.meta.get(key) == digest:
+        if await self.services.meta.get(key) == digest:
             log.info("application commands unchanged; not syncing")
             return
         try:
@@ -301,13 +269,13 @@ class StackupBot(commands.AutoShardedBot):
             # Commands keep their last synced form; the next start tries again.
             log.error("could not sync application commands (%s): %s", scope, exc)
             return
-        await self.meta.set(key, digest)
+        await self.services.meta.set(key, digest)
         log.info("synced %d application commands (%s)", len(synced), scope)
 
     async def about(self) -> About:
         return About(
             version=self.version,
-            catalog=await self.catalog.stats(),
+            catalog=await self.services.catalog.stats(),
             guilds=len(self.guilds),
             application_id=self.application_id,
         )

@@ -14,7 +14,7 @@ from discord import app_commands
 
 from bot.bot import StackupBot, report_error
 from bot.charts import ChartSpec
-from bot.ratelimit import RateLimited
+from bot.core.ratelimit import RateLimited
 from bot.render.compare import CHART_FILENAME
 
 NO_PINGS = discord.AllowedMentions.none()

@@ -19,7 +19,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.advice import (
+from bot.autocomplete import tool_choices
+from bot.bot import StackupBot, report_error, send_ephemeral
+from bot.core.advice import (
     CLOSED,
     CONTEXT_LIMIT,
     MAX_TOOLS,
@@ -35,11 +37,10 @@ from bot.advice import (
     split_tool_names,
     title_from,
 )
-from bot.autocomplete import tool_choices
-from bot.bot import StackupBot, report_error, send_ephemeral
-from bot.comparison import ToolRef
+from bot.core.comparison import ToolRef
+from bot.core.ratelimit import ADDITIONS, CHANGES
+from bot.core.voting import DOWN, UP
 from bot.errors import InvalidInput, StackupError
-from bot.ratelimit import ADDITIONS, CHANGES
 from bot.render import only_pinging
 from bot.render.advice import (
     advice_list_embed,
@@ -51,7 +52,6 @@ from bot.render.advice import (
 from bot.render.compare import clip
 from bot.services.advice import NewPost
 from bot.services.catalog import resolve_or_raise, resolve_refs
-from bot.voting import DOWN, UP
 from cogs._common import (
     NO_PINGS,
     Debouncer,
@@ -253,7 +253,7 @@ async def _send_list(
     bot = bot_of(interaction)
     if interaction.guild_id is None:
         raise InvalidInput("Advice posts live in servers.")
-    found = await bot.advice.list_posts(
+    found = await bot.services.advice.list_posts(
         guild_id=interaction.guild_id,
         tool_id=tool_id,
         status=None if status == "all" else status,
@@ -379,7 +379,7 @@ class Advice(commands.Cog):
         question = check_question(question)
         context = check_context(context)
         refs = await self._resolve_tools(tools)
-        config = await self.bot.advice.settings(guild.id)
+        config = await self.bot.services.advice.settings(guild.id)
         forum = guild.get_channel(config.advice_forum_id) if config.advice_forum_id else None
         if not isinstance(forum, discord.ForumChannel):
             forum = None
@@ -441,7 +441,7 @@ class Advice(commands.Cog):
                     "tags for them or to let Stackup manage the forum's tags."
                 ) from None
             raise
-        post = await self.bot.advice.open_post(
+        post = await self.bot.services.advice.open_post(
             NewPost(
                 guild_id=guild.id,
                 channel_id=parent.id,
@@ -496,7 +496,7 @@ class Advice(commands.Cog):
         """Recommend a tool in this advice post; members vote on it with 👍 and 👎."""
         reason = check_reason(reason)
         entry = resolve_or_raise(await self.bot.fresh_catalog_index(), tool)
-        summary, line = await self.bot.advice.recommend(
+        summary, line = await self.bot.services.advice.recommend(
             thread_id=interaction.channel_id or 0,
             member_id=interaction.user.id,
             tool_id=entry.tool_id,
@@ -511,9 +511,9 @@ class Advice(commands.Cog):
             if not isinstance(message, discord.InteractionMessage):
                 message = await interaction.original_response()
         except discord.HTTPException:
-            await self.bot.advice.withdraw_recommendation(line.id)
+            await self.bot.services.advice.withdraw_recommendation(line.id)
             raise
-        await self.bot.advice.attach_message(
+        await self.bot.services.advice.attach_message(
             line.id,
             guild_id=summary.guild_id,
             channel_id=message.channel.id,
@@ -553,11 +553,11 @@ class Advice(commands.Cog):
             "accepted_tool_id": accepted_id,
         }
         # Refusals are private: checked before the verdict is deferred publicly.
-        await self.bot.advice.check_close(**closing)
+        await self.bot.services.advice.check_close(**closing)
         await interaction.response.defer(thinking=True)
         # Votes already received count towards the verdict.
-        await self.bot.votes.wait_idle()
-        summary = await self.bot.advice.close(**closing)
+        await self.bot.services.votes.wait_idle()
+        summary = await self.bot.services.advice.close(**closing)
         problem = None
         async with self.bot.post_locks(summary.id):
             try:
@@ -636,7 +636,7 @@ class Advice(commands.Cog):
         thread_id = interaction.channel_id or 0
         cached = self._recommended.get(thread_id)
         if cached is None or time.monotonic() - cached[0] > RECOMMENDED_CACHE_SECONDS:
-            summary = await self.bot.advice.post_in_thread(thread_id)
+            summary = await self.bot.services.advice.post_in_thread(thread_id)
             offered: dict[str, str] = {}
             for line in summary.recommendations if summary is not None else ():
                 offered.setdefault(line.tool.slug, clip(f"{line.tool.name} ({line.score:+d})", 100))
@@ -712,7 +712,7 @@ class Advice(commands.Cog):
 
     @commands.Cog.listener()
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
-        post_id = await self.bot.advice.thread_gone(payload.thread_id)
+        post_id = await self.bot.services.advice.thread_gone(payload.thread_id)
         if post_id is not None:
             log.info("advice post %d closed: its thread was deleted", post_id)
 
@@ -739,7 +739,7 @@ class Advice(commands.Cog):
 
     async def _recommendation_gone(self, message_id: int) -> None:
         """A deleted recommendation leaves the ranking, with its votes."""
-        post_id = await self.bot.advice.withdraw_recommendation(message_id=message_id)
+        post_id = await self.bot.services.advice.withdraw_recommendation(message_id=message_id)
         if post_id is not None:
             self.rankings.touch(post_id)
 
@@ -750,7 +750,7 @@ class Advice(commands.Cog):
             await self._edit_starter(post_id, only_open=True)
 
     async def _edit_starter(self, post_id: int, *, only_open: bool = False) -> None:
-        summary = await self.bot.advice.summary(post_id)
+        summary = await self.bot.services.advice.summary(post_id)
         if summary is None or summary.thread_id is None or summary.starter_message_id is None:
             return
         if only_open and summary.status != OPEN:

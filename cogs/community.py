@@ -16,12 +16,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.advice import OpenedPost
 from bot.autocomplete import tool_choices
 from bot.bot import StackupBot
-from bot.comparison import ToolRef
+from bot.core.advice import OpenedPost
+from bot.core.comparison import ToolRef
+from bot.core.ratelimit import CHANGES
+from bot.core.resolver import CatalogIndex
 from bot.errors import InvalidInput
-from bot.ratelimit import CHANGES
 from bot.render import SnowflakeText, only_pinging
 from bot.render.community import (
     advice_news_text,
@@ -33,7 +34,6 @@ from bot.render.community import (
     thread_mention_texts,
     unfollow_text,
 )
-from bot.resolver import CatalogIndex
 from bot.services.catalog import resolve_or_raise, resolve_refs
 from bot.services.community import StackChange
 from cogs._common import NO_PINGS, writes
@@ -95,7 +95,7 @@ class Community(commands.Cog):
 
     def __init__(self, bot: StackupBot) -> None:
         self.bot = bot
-        self.community = bot.community
+        self.community = bot.services.community
 
     # -- /stack -------------------------------------------------------------------------
 

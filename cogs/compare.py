@@ -16,9 +16,9 @@ from discord.ext import commands
 
 from bot.autocomplete import tool_choices
 from bot.bot import StackupBot
-from bot.comparison import ToolAlternatives, ToolRef
+from bot.core.comparison import ToolAlternatives, ToolRef
+from bot.core.ratelimit import CHANGES
 from bot.errors import InvalidInput
-from bot.ratelimit import CHANGES
 from bot.render.advice import advice_figures_line, tool_advice_line
 from bot.render.compare import (
     alternatives_embeds,
@@ -64,12 +64,12 @@ async def send_comparison(
     catalog index just now, they are checked first, so that the answer can still be private."""
     bot = bot_of(interaction)
     if not resolved:
-        await bot.compare.tool_refs(tool_ids)
+        await bot.services.compare.tool_refs(tool_ids)
     await interaction.response.defer(thinking=True)
-    comparison = await bot.compare.compare(tool_ids, guild_id=interaction.guild_id)
+    comparison = await bot.services.compare.compare(tool_ids, guild_id=interaction.guild_id)
     advice = None
     if interaction.guild_id is not None:
-        figures = await bot.advice.figures(
+        figures = await bot.services.advice.figures(
             guild_id=interaction.guild_id, tools=[tool.ref for tool in comparison.tools]
         )
         advice = advice_figures_line(figures)
@@ -90,7 +90,7 @@ async def send_comparison(
     # Counting the run is a write: a member over their limit still gets the comparison, but
     # their runs stop moving "Related comparisons".
     if bot.limits.allows(CHANGES, (interaction.guild_id, interaction.user.id)):
-        await bot.compare.record_run(
+        await bot.services.compare.record_run(
             [tool.id for tool in comparison.tools], guild_id=interaction.guild_id
         )
 
@@ -100,12 +100,12 @@ async def send_tool_card(
 ) -> None:
     bot = bot_of(interaction)
     if not resolved:
-        await bot.compare.tool_refs([tool_id])
+        await bot.services.compare.tool_refs([tool_id])
     await interaction.response.defer(thinking=True)
-    card = await bot.compare.card(tool_id, guild_id=interaction.guild_id)
+    card = await bot.services.compare.card(tool_id, guild_id=interaction.guild_id)
     advice = None
     if interaction.guild_id is not None:
-        figures = await bot.advice.figures(guild_id=interaction.guild_id, tools=[card.ref])
+        figures = await bot.services.advice.figures(guild_id=interaction.guild_id, tools=[card.ref])
         advice = tool_advice_line(figures.tools[0], figures.decisions)
     chart = await chart_file(bot, chart_spec([card]), PROS_CONS_CHART)
     embeds = tool_embeds(
@@ -118,7 +118,7 @@ async def send_alternatives(
     interaction: discord.Interaction, tool_ids: Sequence[int], *, ephemeral: bool
 ) -> None:
     bot = bot_of(interaction)
-    found = await bot.compare.alternatives(tool_ids)
+    found = await bot.services.compare.alternatives(tool_ids)
     view = discord.ui.View(timeout=None)
     if len(found) == 1 and found[0].alternatives:
         view.add_item(CompareWithSelect.for_alternatives(found[0]))
@@ -197,7 +197,9 @@ class ToolAction(
 async def _show_reasons(
     interaction: discord.Interaction, tool_ids: Sequence[int], page: int = 0, *, edit: bool = False
 ) -> None:
-    found = await bot_of(interaction).compare.reasons(tool_ids, guild_id=interaction.guild_id)
+    found = await bot_of(interaction).services.compare.reasons(
+        tool_ids, guild_id=interaction.guild_id
+    )
     pages = reasons_pages(found)
     page = min(max(page, 0), len(pages) - 1)
     view = discord.ui.View(timeout=None)
@@ -228,7 +230,7 @@ async def _show_alternatives(interaction: discord.Interaction, tool_ids: Sequenc
 async def _ask_for_advice(interaction: discord.Interaction, tool_ids: Sequence[int]) -> None:
     bot = bot_of(interaction)
     advice = bot.get_cog(ADVICE_COG)
-    refs = await bot.compare.tool_refs(tool_ids)
+    refs = await bot.services.compare.tool_refs(tool_ids)
     if advice is None or not hasattr(advice, "ask_about"):
         raise InvalidInput(
             f"Advice posts are not available on this bot yet; ask about {_names(refs)} "
@@ -241,11 +243,11 @@ async def _offer_follow(interaction: discord.Interaction, tool_ids: Sequence[int
     bot = bot_of(interaction)
     if interaction.guild_id is None:
         raise InvalidInput("Following works in a server, not in direct messages.")
-    refs = await bot.compare.tool_refs(tool_ids)
+    refs = await bot.services.compare.tool_refs(tool_ids)
     member = interaction.user.id
     if len(refs) == 1:
         limit_writes(interaction, CHANGES)
-        following = await bot.compare.toggle_follow(
+        following = await bot.services.compare.toggle_follow(
             guild_id=interaction.guild_id, member_id=member, tool_id=refs[0].id
         )
         text = (
@@ -255,7 +257,7 @@ async def _offer_follow(interaction: discord.Interaction, tool_ids: Sequence[int
         )
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
         return
-    followed = await bot.compare.followed(
+    followed = await bot.services.compare.followed(
         guild_id=interaction.guild_id, member_id=member, tool_ids=[ref.id for ref in refs]
     )
     view = discord.ui.View(timeout=None)
@@ -306,9 +308,9 @@ class FollowSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"stackup
         if interaction.guild_id is None:
             raise InvalidInput("Following works in a server, not in direct messages.")
         limit_writes(interaction, CHANGES)
-        refs = await bot.compare.tool_refs(self.tool_ids)
+        refs = await bot.services.compare.tool_refs(self.tool_ids)
         chosen = [int(value) for value in self.item.values if value.isdigit()]
-        change = await bot.compare.set_follows(
+        change = await bot.services.compare.set_follows(
             guild_id=interaction.guild_id,
             member_id=interaction.user.id,
             offered=refs,

@@ -14,12 +14,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.advice import DecisionLine
 from bot.autocomplete import tool_choices
 from bot.bot import StackupBot
-from bot.comparison import ToolRef
+from bot.core.advice import DecisionLine
+from bot.core.comparison import ToolRef
+from bot.core.ratelimit import ADDITIONS
+from bot.core.voting import UP
 from bot.errors import InvalidInput
-from bot.ratelimit import ADDITIONS
 from bot.render.decisions import decision_embed
 from bot.services.catalog import resolve_or_raise
 from bot.services.decisions import (
@@ -29,7 +30,6 @@ from bot.services.decisions import (
     check_pair,
     checked_reason,
 )
-from bot.voting import UP
 from cogs._common import NO_PINGS, Debouncer, MemberNames, edit_embed, recount_message, writes
 from db.models import VoteTarget
 from db.reaction_votes import BatchResult
@@ -91,7 +91,7 @@ class Decisions(commands.Cog):
         if not isinstance(message, discord.InteractionMessage):
             message = await interaction.original_response()
         try:
-            recorded = await self.bot.decisions.record(
+            recorded = await self.bot.services.decisions.record(
                 NewDecision(
                     guild_id=guild.id,
                     member_id=author.id,
@@ -138,7 +138,7 @@ class Decisions(commands.Cog):
             self.counts.touch(decision_id)
 
     async def refresh_message(self, decision_id: int) -> None:
-        decision = await self.bot.decisions.decision(decision_id)
+        decision = await self.bot.services.decisions.decision(decision_id)
         if decision is None or decision.channel_id is None or decision.message_id is None:
             return
         name = await self.names.display_name(decision.guild_id, decision.member_id)
@@ -167,7 +167,7 @@ class Decisions(commands.Cog):
         await self._messages_gone([message_id])
 
     async def _messages_gone(self, message_ids: Iterable[int]) -> None:
-        for decision_id in await self.bot.decisions.withdraw(message_ids):
+        for decision_id in await self.bot.services.decisions.withdraw(message_ids):
             log.info("decision %d withdrawn: its message was deleted", decision_id)
 
 

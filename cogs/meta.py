@@ -6,12 +6,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.advice import IDLE_DAYS_RANGE
 from bot.bot import StackupBot
+from bot.core.advice import IDLE_DAYS_RANGE
+from bot.core.ratelimit import CHANGES
+from bot.core.schedule import WEEKDAYS, digest_schedule_of, timezone_matches
 from bot.errors import InvalidInput
-from bot.ratelimit import CHANGES
 from bot.render.about import about_embed, settings_embed
-from bot.schedule import WEEKDAYS, digest_schedule_of, timezone_matches
 from bot.services.advice import UNSET
 from cogs._common import manages_server, writes
 
@@ -132,7 +132,7 @@ class Meta(commands.Cog):
             channel_id = None
         elif digest_channel is not None:
             channel_id = digest_channel.id
-        config = await self.bot.advice.configure(
+        config = await self.bot.services.advice.configure(
             interaction.guild.id,
             advice_forum_id=advice_forum.id if advice_forum is not None else UNSET,
             digest_channel_id=channel_id,

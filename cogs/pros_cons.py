@@ -20,9 +20,10 @@ from discord.ext import commands
 
 from bot.autocomplete import CHOICE_NAME_LIMIT, tool_choices
 from bot.bot import StackupBot
+from bot.core.pros_cons import KIND_WORDS, Added, VotingPage, same_text
+from bot.core.ratelimit import ADDITIONS, CHANGES
+from bot.core.resolver import AUTOCOMPLETE_LIMIT
 from bot.errors import InvalidInput
-from bot.pros_cons import KIND_WORDS, Added, VotingPage, same_text
-from bot.ratelimit import ADDITIONS, CHANGES
 from bot.render.compare import clip
 from bot.render.pros_cons import (
     added_text,
@@ -32,7 +33,6 @@ from bot.render.pros_cons import (
     vote_text,
     voting_embed,
 )
-from bot.resolver import AUTOCOMPLETE_LIMIT
 from bot.services.catalog import resolve_names, resolve_or_raise
 from bot.services.pros_cons import ProsConsService
 from cogs._common import (
@@ -66,7 +66,7 @@ class Draft:
 
 
 def _service(interaction: discord.Interaction) -> ProsConsService:
-    return bot_of(interaction).pros_cons
+    return bot_of(interaction).services.pros_cons
 
 
 def _cog(interaction: discord.Interaction) -> ProsCons:
@@ -92,13 +92,13 @@ async def post_voting_message(
     reactions members made before that."""
     bot = bot_of(interaction)
     guild_id = _guild_id(interaction)
-    shown = await bot.pros_cons.voting_page(tool_id, kind, page, guild_id=guild_id)
+    shown = await bot.services.pros_cons.voting_page(tool_id, kind, page, guild_id=guild_id)
     callback = await interaction.response.send_message(
         embed=voting_embed(shown), view=_pages_view(shown), allowed_mentions=NO_PINGS
     )
     message = callback.resource
     assert isinstance(message, discord.InteractionMessage)
-    earlier = await bot.pros_cons.attach_voting_message(
+    earlier = await bot.services.pros_cons.attach_voting_message(
         shown, guild_id=guild_id, channel_id=message.channel.id, message_id=message.id
     )
     for closed in earlier:
@@ -525,13 +525,15 @@ class ProsCons(commands.Cog):
                 targets.add(vote.target_id)
                 sources.add(vote.message_id)
         for guild_id, (targets, sources) in sorted(by_guild.items()):
-            listing = await self.bot.pros_cons.voting_messages_listing(sorted(targets), guild_id)
+            listing = await self.bot.services.pros_cons.voting_messages_listing(
+                sorted(targets), guild_id
+            )
             for message_id in listing:
                 if message_id not in sources:
                     self.recounts.touch(message_id)
 
     async def recount(self, message_id: int) -> None:
-        info = await self.bot.votes.vote_message(message_id)
+        info = await self.bot.services.votes.vote_message(message_id)
         if info is not None:
             await recount_message(self.bot, info.channel_id, message_id)
 
@@ -542,18 +544,18 @@ class ProsCons(commands.Cog):
 
     @commands.Cog.listener()
     async def on_stackup_vote_message_gone(self, message_id: int) -> None:
-        await self.bot.pros_cons.close_voting([message_id])
+        await self.bot.services.pros_cons.close_voting([message_id])
 
     async def refresh_voting_message(self, message_id: int) -> None:
         """Show the counts of this moment on a voting message."""
-        found = await self.bot.pros_cons.voting_page_of(message_id)
+        found = await self.bot.services.pros_cons.voting_page_of(message_id)
         if found is None:
             return
         channel_id, guild_id, shown = found
         if not await edit_embed(
             self.bot, channel_id, message_id, voting_embed(shown), guild_id=guild_id
         ):
-            await self.bot.pros_cons.close_voting([message_id])
+            await self.bot.services.pros_cons.close_voting([message_id])
 
 
 async def setup(bot: StackupBot) -> None:

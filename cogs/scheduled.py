@@ -22,11 +22,11 @@ from typing import TypeVar
 import discord
 from discord.ext import commands
 
-from bot.advice import AdviceSummary, OpenedPost
 from bot.bot import StackupBot
+from bot.core.advice import AdviceSummary, OpenedPost
+from bot.core.schedule import DigestSchedule, PostClock, PostWork
 from bot.render.digest import digest_chart_spec, digest_embed
 from bot.render.scheduled import reminder_message, warning_message
-from bot.schedule import DigestSchedule, PostClock, PostWork
 from bot.services.scheduling import IdleWarning, Reminder
 from cogs._common import chart_file
 from db.scheduling import Claim
@@ -103,7 +103,7 @@ async def refresh_stats(bot: StackupBot) -> None:
 class Scheduled(commands.Cog):
     def __init__(self, bot: StackupBot) -> None:
         self.bot = bot
-        self.service = bot.schedule
+        self.service = bot.services.schedule
         self.timers = bot.timers
         self._busy: set[str] = set()
         self._work = asyncio.Semaphore(WORK_CONCURRENCY)
@@ -122,7 +122,7 @@ class Scheduled(commands.Cog):
             repair_votes,
             self.bot,
         )
-        if self.bot.external_stats is not None:
+        if self.bot.services.external_stats is not None:
             self.timers.every(STATS_JOB, STATS_EVERY, refresh_stats, self.bot)
             self.timers.at(f"{STATS_JOB}:start", self.service.clock(), refresh_stats, self.bot)
         await self.rebuild()
@@ -182,8 +182,8 @@ class Scheduled(commands.Cog):
 
     async def _close_idle(self, post: PostClock) -> None:
         # Votes already received count towards the verdict.
-        await self.bot.votes.wait_idle()
-        summary = await self.bot.advice.close_idle(post.post_id)
+        await self.bot.services.votes.wait_idle()
+        summary = await self.bot.services.advice.close_idle(post.post_id)
         if summary is None:
             return  # closed meanwhile, or active again
         log.info("advice post %d closed after %d idle days", post.post_id, post.idle_days)
@@ -195,7 +195,7 @@ class Scheduled(commands.Cog):
         if advice is None:
             return False
         if await advice.close_idle_post(summary, idle_days):  # type: ignore[attr-defined]
-            await self.bot.advice.verdict_posted(summary.id)
+            await self.bot.services.advice.verdict_posted(summary.id)
             return True
         return False
 
@@ -204,7 +204,7 @@ class Scheduled(commands.Cog):
         if not await self.service.claim_announcement(post_id):
             return
         try:
-            summary = await self.bot.advice.summary(post_id)
+            summary = await self.bot.services.advice.summary(post_id)
             announced = summary is None or await self._announce_close(summary, idle_days)
         except BaseException:
             await asyncio.shield(self.service.release_announcement(post_id))
@@ -340,7 +340,7 @@ class Scheduled(commands.Cog):
     async def _send_digest(self, schedule: DigestSchedule, moment: datetime) -> None:
         start, end = schedule.window(moment)
         try:
-            digest = await self.bot.digests.collect(schedule.guild_id, start, end)
+            digest = await self.bot.services.digests.collect(schedule.guild_id, start, end)
             if digest.is_empty:
                 await self.service.finish_digest(schedule, moment, "a quiet week: not sent")
                 return
@@ -415,7 +415,7 @@ class Scheduled(commands.Cog):
         """Recount the vote messages that had votes since their last recount (events lost on
         the way are found this way, not only at the next start)."""
         settings = self.bot.settings
-        messages = await self.bot.votes.messages_to_repair(
+        messages = await self.bot.services.votes.messages_to_repair(
             shard_ids=settings.shard_ids,
             shard_count=settings.shard_count or 1,
             voted_since=self.service.clock() - RECENTLY_VOTED,
@@ -424,7 +424,7 @@ class Scheduled(commands.Cog):
         votes = self.bot.get_cog("Votes")
         if not messages or votes is None:
             return
-        found = await self.bot.votes.vote_messages(message for _, message in messages)
+        found = await self.bot.services.votes.vote_messages(message for _, message in messages)
         await asyncio.gather(
             *(
                 votes.recount(channel, message, found.get(message))  # type: ignore[attr-defined]
@@ -433,9 +433,9 @@ class Scheduled(commands.Cog):
         )
 
     async def refresh_stats(self) -> None:
-        if self.bot.external_stats is None:
+        if self.bot.services.external_stats is None:
             return
-        run = await self.bot.external_stats.refresh()
+        run = await self.bot.services.external_stats.refresh()
         log.info("external stats: %s", run)
 
 

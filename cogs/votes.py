@@ -15,7 +15,7 @@ import discord
 from discord.ext import commands
 
 from bot.bot import StackupBot
-from bot.voting import VOTING_EMOJIS, ReactionEvent, Recount
+from bot.core.voting import VOTING_EMOJIS, ReactionEvent, Recount
 from db.models import VoteTarget
 from db.reaction_votes import BatchResult, VoteMessageInfo
 
@@ -50,13 +50,13 @@ class Votes(commands.Cog):
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         event = self._event(payload, True)
         if event is not None:
-            self.bot.votes.submit(event)
+            self.bot.services.votes.submit(event)
 
     @commands.Cog.listener()
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
         event = self._event(payload, False)
         if event is not None:
-            self.bot.votes.submit(event)
+            self.bot.services.votes.submit(event)
 
     @commands.Cog.listener()
     async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
@@ -71,7 +71,7 @@ class Votes(commands.Cog):
 
     @commands.Cog.listener()
     async def on_stackup_votes_failed(self, message_ids: set[int]) -> None:
-        found = await self.bot.votes.vote_messages(message_ids)
+        found = await self.bot.services.votes.vote_messages(message_ids)
         for message_id, info in sorted(found.items()):
             await self.recount(info.channel_id, message_id, info)
 
@@ -79,11 +79,13 @@ class Votes(commands.Cog):
     async def on_shard_ready(self, shard_id: int) -> None:
         """A fresh session (not a resume) replays nothing: recount what this shard serves."""
         shard_count = self.bot.shard_count or 1
-        messages = await self.bot.votes.open_messages(shard_ids=[shard_id], shard_count=shard_count)
+        messages = await self.bot.services.votes.open_messages(
+            shard_ids=[shard_id], shard_count=shard_count
+        )
         if messages:
             log.info("shard %d: recounting %d vote messages", shard_id, len(messages))
         # Read in one query, not one per message as they are recounted.
-        found = await self.bot.votes.vote_messages(message for _, message in messages)
+        found = await self.bot.services.votes.vote_messages(message for _, message in messages)
         await asyncio.gather(
             *(self.recount(channel, message, found.get(message)) for channel, message in messages)
         )
@@ -97,7 +99,7 @@ class Votes(commands.Cog):
         stale = [s for s in result.stale_reactions if s.channel_id not in self._no_manage_messages]
         held: dict[tuple[VoteTarget, int, int], int] = {}
         for kind in {s.kind for s in stale}:
-            found = await self.bot.votes.votes_held(
+            found = await self.bot.services.votes.votes_held(
                 kind, ((s.target_id, s.member_id) for s in stale if s.kind is kind)
             )
             held.update({(kind, *key): value for key, value in found.items()})
@@ -128,28 +130,28 @@ class Votes(commands.Cog):
         """Bring the message's votes in line with its reactions; False if it could not be read.
         `info`: the vote message, when the caller has read it already."""
         if info is None:
-            info = await self.bot.votes.vote_message(message_id)
+            info = await self.bot.services.votes.vote_message(message_id)
         if info is None or not info.is_open:
             return False
         async with self._recounts:
-            self.bot.votes.begin_recount(message_id)
+            self.bot.services.votes.begin_recount(message_id)
             try:
                 reactors = {
                     emoji: await self._reactors(channel_id, message_id, emoji)
                     for emoji in info.options
                 }
             except discord.NotFound:
-                self.bot.votes.abort_recount(message_id)
+                self.bot.services.votes.abort_recount(message_id)
                 self.bot.dispatch("stackup_vote_message_gone", message_id)
                 return False
             except discord.HTTPException:
-                self.bot.votes.abort_recount(message_id)
+                self.bot.services.votes.abort_recount(message_id)
                 log.warning("could not read the reactions of message %d", message_id, exc_info=True)
                 return False
             except BaseException:
-                self.bot.votes.abort_recount(message_id)
+                self.bot.services.votes.abort_recount(message_id)
                 raise
-            self.bot.votes.finish_recount(Recount(message_id, reactors))
+            self.bot.services.votes.finish_recount(Recount(message_id, reactors))
         return True
 
     async def _reactors(self, channel_id: int, message_id: int, emoji: str) -> frozenset[int]:

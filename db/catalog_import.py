@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy import Integer, Text, cast, delete, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.github import GITHUB_SOURCE
+from bot.core.github import GITHUB_SOURCE
 from db.catalog_format import CATEGORY_SEPARATOR, Catalog, LocatedTool
 from db.engine import SessionFactory
 from db.models import (

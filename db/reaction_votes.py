@@ -19,7 +19,7 @@ from sqlalchemy import BigInteger, bindparam, delete, func, select, tuple_, upda
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.voting import Option, ReactionEvent, Recount, Step, recount_steps, run_steps, step_for
+from bot.core.voting import Option, ReactionEvent, Recount, Step, recount_steps, run_steps, step_for
 from db.models import (
     AdvicePost,
     Decision,

@@ -12,8 +12,8 @@ from sqlalchemy import delete, exists, func, or_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.advice import CLOSED, DEFAULT_IDLE_DAYS, OPEN, GuildConfig
-from bot.schedule import DigestSchedule, PostClock, digest_schedule_of
+from bot.core.advice import CLOSED, DEFAULT_IDLE_DAYS, OPEN, GuildConfig
+from bot.core.schedule import DigestSchedule, PostClock, digest_schedule_of
 from db.models import AdvicePost, GuildSettings, JobRun, Recommendation
 from db.shards import on_shards
 from db.tallies import dialect_insert

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import literal_column, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.schedule import SHARD_SHIFT
+from bot.core.schedule import SHARD_SHIFT
 
 
 def on_shards(

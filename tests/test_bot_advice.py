@@ -506,7 +506,7 @@ async def test_a_deleted_thread_closes_its_post(simcord_env, world, sessions):
     await simcord_env.settle()
     (post,) = await rows(sessions, select(AdvicePost))
     assert post.status == "closed" and post.verdict_tool_id is None
-    assert await simcord_env.bot.votes.open_messages(shard_ids=None, shard_count=1) == []
+    assert await simcord_env.bot.services.votes.open_messages(shard_ids=None, shard_count=1) == []
 
 
 async def test_setup_without_options_shows_the_settings(simcord_env, world):
@@ -674,4 +674,4 @@ async def test_a_burst_of_random_reactions_ends_with_the_counts_of_a_model(simco
         ups = sum(1 for (r, _), v in model.items() if r == row.id and v == 1)
         downs = sum(1 for (r, _), v in model.items() if r == row.id and v == -1)
         assert (row.up_count, row.down_count) == (ups, downs)
-    assert simcord_env.bot.votes.stats.batches < 3000  # written in batches, not one by one
+    assert simcord_env.bot.services.votes.stats.batches < 3000  # written in batches, not one by one

@@ -9,8 +9,8 @@ import discord
 import pytest
 from sqlmodel import select
 
+from bot.core.ratelimit import RateLimited
 from bot.errors import InvalidInput, UnknownTool
-from bot.ratelimit import RateLimited
 from bot.services.community import CommunityService
 from db import community
 from db.models import Follow, MemberPreference, StackEntry, Tool, ToolTally

@@ -14,9 +14,9 @@ from PIL import Image
 from sqlmodel import select
 
 from bot.bot import StackupBot
-from bot.comparison import format_count
+from bot.core.comparison import format_count
+from bot.core.ratelimit import member_rules
 from bot.errors import InvalidInput
-from bot.ratelimit import member_rules
 from db import community
 from db.models import Comparison, Follow, ProCon, Tool, ToolTally, VoteTarget
 from db.votes import cast_vote

@@ -7,13 +7,13 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from bot.advice import DecisionLine
-from bot.comparison import ToolRef
+from bot.core.advice import DecisionLine
+from bot.core.comparison import ToolRef
+from bot.core.ratelimit import RateLimited
+from bot.core.voting import ReactionEvent
 from bot.errors import InvalidInput, UnknownTool
-from bot.ratelimit import RateLimited
 from bot.services.advice import AdviceService
 from bot.services.decisions import DecisionService, NewDecision
-from bot.voting import ReactionEvent
 from db.models import Decision, Vote, VoteMessage, VoteOption
 from db.reaction_votes import apply_vote_batch
 from db.types import utcnow
@@ -271,7 +271,7 @@ async def test_a_decision_that_could_not_be_recorded_is_taken_down(
     async def fail(new):
         raise InvalidInput("One of those tools has just left the catalog; try again.")
 
-    monkeypatch.setattr(simcord_bot.decisions, "record", fail)
+    monkeypatch.setattr(simcord_bot.services.decisions, "record", fail)
     result = await decide(world)
     assert [f.content for f in result.followups] == [
         "One of those tools has just left the catalog; try again."

@@ -10,9 +10,9 @@ from discord import app_commands
 from sqlmodel import select
 
 from bot.bot import StackupBot
+from bot.core.ratelimit import RateLimited, member_rules
+from bot.core.voting import NUMBERED
 from bot.errors import InvalidInput, NotAllowed, UnknownTool
-from bot.ratelimit import RateLimited, member_rules
-from bot.voting import NUMBERED
 from db.models import ProCon, Tool, ToolTally, Vote, VoteMessage, VoteOption
 from tests.conftest import last_error, rows
 

@@ -527,7 +527,7 @@ async def test_the_bot_refreshes_github_figures_at_start_and_waits_out_a_429(
         assert f"GitHub ({day}): Stars 69.0K · Forks 16.3K" in columns["Flask"]
         assert f"GitHub ({day}): Stars 35.5K · Forks 3.2K" in columns["Koa"]
         # simcord detaches the bot without closing it: its GitHub client is closed here.
-        await simcord_env.bot.external_stats.close()
+        await simcord_env.bot.services.external_stats.close()
 
 
 async def test_a_sweep_closing_several_posts_at_once_keeps_every_tag(simcord_env, world, clock):
@@ -575,7 +575,7 @@ async def test_a_crashing_job_is_logged_as_an_error_not_passed_over(
     async def broken(*_: object, **__: object) -> None:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(simcord_env.bot.schedule, "open_posts", broken)
+    monkeypatch.setattr(simcord_env.bot.services.schedule, "open_posts", broken)
     await fire(simcord_env, "sweep")
     (logged,) = [r for r in caplog.records if r.levelname == "ERROR" and r.name.startswith("cogs")]
     assert (logged.name, logged.getMessage()) == ("cogs.scheduled", "scheduled sweep failed")

@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import select
 
 from bot.charts import LABEL_LIMIT, TITLE_LIMIT, ChartBar, render_pros_cons_png
-from bot.comparison import ToolRef
-from bot.digest import (
+from bot.core.comparison import ToolRef
+from bot.core.digest import (
     Capped,
     ComparedTool,
     Digest,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from bot.github import (
+from bot.core.github import (
     SECONDARY_LIMIT_WAIT,
     Verdict,
     decide,

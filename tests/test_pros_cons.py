@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.comparison import Reason
+from bot.core.comparison import Reason
+from bot.core.pros_cons import check_text, most_similar, page_count, page_of, same_text
+from bot.core.ratelimit import RateLimited, RateLimiter, Rule
+from bot.core.voting import NUMBERED, Option, ReactionEvent, Recount, Step, run_steps
 from bot.errors import InvalidInput
-from bot.pros_cons import check_text, most_similar, page_count, page_of, same_text
-from bot.ratelimit import RateLimited, RateLimiter, Rule
 from bot.services.pros_cons import ProsConsService
-from bot.voting import NUMBERED, Option, ReactionEvent, Recount, Step, run_steps
 from db import pros_cons
 from db.models import ProCon, ToolTally, Vote, VoteOption, VoteTarget
 from db.reaction_votes import apply_vote_batch, register_vote_message

@@ -11,9 +11,9 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
+from bot.core.voting import DOWN, NUMBERED, UP, Option, ReactionEvent, Recount
 from bot.services.advice import AdviceService
 from bot.services.votes import VoteService
-from bot.voting import DOWN, NUMBERED, UP, Option, ReactionEvent, Recount
 from cogs.votes import Votes
 from db.models import (
     AdvicePost,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.advice import (
+from bot.charts import LABEL_LIMIT
+from bot.core.advice import (
     CLOSED,
     OPEN,
     AdviceFigures,
@@ -17,8 +18,7 @@ from bot.advice import (
     ToolAdvice,
     ranked,
 )
-from bot.charts import LABEL_LIMIT
-from bot.comparison import Comparison, ToolRef
+from bot.core.comparison import Comparison, ToolRef
 from bot.render.advice import (
     advice_figures_line,
     advice_list_embed,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from bot.advice import OpenedPost
-from bot.community import (
+from bot.core.advice import OpenedPost
+from bot.core.community import (
     Following,
     MemberStack,
     RankedTool,
@@ -14,7 +14,7 @@ from bot.community import (
     StackChange,
     StackTool,
 )
-from bot.comparison import ToolRef
+from bot.core.comparison import ToolRef
 from bot.render.community import (
     advice_news_text,
     following_embed,

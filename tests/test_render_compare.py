@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from bot.comparison import (
+from bot.core.comparison import (
     Alternative,
     Comparison,
     ExternalFigure,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.resolver import AUTOCOMPLETE_LIMIT, CatalogIndex, ToolEntry, normalize
+from bot.core.resolver import AUTOCOMPLETE_LIMIT, CatalogIndex, ToolEntry, normalize
 from db.catalog_format import SHIPPED_CATALOG_DIR, load_catalog
 
 

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.errors import InvalidInput
-from bot.schedule import (
+from bot.core.schedule import (
     DigestSchedule,
     PostClock,
     PostWork,
@@ -17,6 +16,7 @@ from bot.schedule import (
     shard_of,
     timezone_matches,
 )
+from bot.errors import InvalidInput
 from bot.timers import Timers
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

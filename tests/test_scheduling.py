@@ -143,7 +143,7 @@ class Process:
             settings, self.engine, create_session_factory(self.engine), clock=clock.now
         )
         # As two processes on two hosts would be named (in one test process they share a pid).
-        self.bot.schedule.claimer = name
+        self.bot.services.schedule.claimer = name
         self.api = discord_api
         self.sent: list[Sent] = []
         self.down = False  # Discord answers this process with 503s
@@ -177,7 +177,7 @@ class Process:
     async def close(self) -> None:
         await self.bot.remove_cog("Scheduled")
         await self.bot.remove_cog("Advice")
-        await self.bot.votes.wait_idle()
+        await self.bot.services.votes.wait_idle()
         await self.engine.dispose()
 
     def posted(self, containing: str) -> list[int]:
@@ -281,8 +281,8 @@ async def test_two_processes_on_their_own_shards_close_each_guilds_posts_once(
     on_0 = await open_posts(db, clock, fake_discord, GUILD_ON_0, 4)
     on_1 = await open_posts(db, clock, fake_discord, GUILD_ON_1, 4)
     first, second = await start_processes([0], [1])
-    assert [p.post_id for p in await first.bot.schedule.open_posts()] == on_0
-    assert [p.post_id for p in await second.bot.schedule.open_posts()] == on_1
+    assert [p.post_id for p in await first.bot.services.schedule.open_posts()] == on_0
+    assert [p.post_id for p in await second.bot.services.schedule.open_posts()] == on_1
     threads_0, threads_1 = await threads_of(db, on_0), await threads_of(db, on_1)
 
     # A day before the close, each asker is warned, once, by the process serving the guild.
@@ -331,11 +331,11 @@ async def test_a_post_active_again_is_not_closed(db, clock, fake_discord, start_
     assert process.posted(WARNING) == [thread_id]
     # The thread's members talk again (what the cog's on_message writes).
     clock.advance(hours=1)
-    await process.bot.schedule.note_activity(thread_id)
+    await process.bot.services.schedule.note_activity(thread_id)
     clock.advance(days=1, seconds=1)
     await process.sweep()
     # A close that had read the post as due before the activity finds it active now.
-    assert await process.bot.advice.close_idle(post_id) is None
+    assert await process.bot.services.advice.close_idle(post_id) is None
     assert await rows(db, select(AdvicePost.status)) == ["open"]
     assert process.posted(VERDICT) == [] and process.locked() == []
     # Without the activity, it would have closed.
@@ -352,7 +352,7 @@ async def test_an_unwarned_post_is_not_closed(db, clock, fake_discord, start_pro
     (thread_id,) = await threads_of(db, [post_id])
     (process,) = await start_processes([0])
     clock.advance(days=30)
-    assert await process.bot.advice.close_idle(post_id) is None
+    assert await process.bot.services.advice.close_idle(post_id) is None
     # Long overdue, the sweep warns first (the reminder is moot by now); no close yet.
     await process.sweep()
     assert process.posted(WARNING) == [thread_id]
@@ -417,8 +417,8 @@ async def test_a_digest_week_is_sent_once_and_a_lost_claim_is_taken_over(
             )
         )
     on_0, on_1, *overlapping = await start_processes([0], [1], None, None)
-    (schedule,) = await on_0.bot.schedule.digest_schedules()
-    assert await on_1.bot.schedule.digest_schedules() == []  # not on its shards
+    (schedule,) = await on_0.bot.services.schedule.digest_schedules()
+    assert await on_1.bot.services.schedule.digest_schedules() == []  # not on its shards
     everyone = [on_0, on_1, *overlapping]
 
     # Three processes serving the guild (and one not) sweep at the moment: one digest.
@@ -428,14 +428,14 @@ async def test_a_digest_week_is_sent_once_and_a_lost_claim_is_taken_over(
     (sender,) = digest_senders(everyone, channel)
     assert sender is not on_1
     (run,) = await rows(db, select(JobRun))
-    assert (run.claimed_by, run.period) == (sender.bot.schedule.claimer, "2026-11-30")
+    assert (run.claimed_by, run.period) == (sender.bot.services.schedule.claimer, "2026-11-30")
     assert run.outcome.startswith("sent as message ")
 
     # Next week on_0 claims the digest and dies before finishing: the others hold off, then,
     # once the claim is stale, one of them takes it over and sends it, once.
     week = schedule.next_moment(moment)
     clock.set(week + timedelta(minutes=1))
-    assert await on_0.bot.schedule.claim_digest(schedule, week) is Claim.CLAIMED
+    assert await on_0.bot.services.schedule.claim_digest(schedule, week) is Claim.CLAIMED
     await on_0.close()
     requests_before = {process: len(process.sent) for process in overlapping}
 
@@ -454,11 +454,11 @@ async def test_a_digest_week_is_sent_once_and_a_lost_claim_is_taken_over(
     clock.advance(hours=2)
     await sweep_all(overlapping)
     assert sent_since() == [taker]
-    assert await on_1.bot.schedule.claim_digest(schedule, week) is Claim.DONE
+    assert await on_1.bot.services.schedule.claim_digest(schedule, week) is Claim.DONE
     runs = await rows(db, select(JobRun).order_by(JobRun.id))
     assert [(r.period, r.claimed_by) for r in runs] == [
-        ("2026-11-30", sender.bot.schedule.claimer),
-        ("2026-12-07", taker.bot.schedule.claimer),
+        ("2026-11-30", sender.bot.services.schedule.claimer),
+        ("2026-12-07", taker.bot.services.schedule.claimer),
     ]
     assert runs[1].outcome.startswith("sent as message ")
 

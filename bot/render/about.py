@@ -7,8 +7,8 @@ from datetime import datetime
 
 import discord
 
-from bot.advice import GuildConfig
-from bot.schedule import WEEKDAYS, digest_schedule_of
+from bot.core.advice import GuildConfig
+from bot.core.schedule import WEEKDAYS, digest_schedule_of
 from bot.services.catalog import About
 
 BRAND_COLOUR = discord.Colour(0x0690FA)

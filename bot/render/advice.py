@@ -13,7 +13,10 @@ from datetime import UTC, datetime
 
 import discord
 
-from bot.advice import (
+from bot.charts import LABEL_LIMIT as CHART_LABEL_LIMIT
+from bot.charts import TITLE_LIMIT as CHART_TITLE_LIMIT
+from bot.charts import ChartBar, ChartSpec, ToolChart
+from bot.core.advice import (
     OPEN,
     REASON_LIMIT,
     AdviceFigures,
@@ -24,10 +27,7 @@ from bot.advice import (
     RecommendationLine,
     ToolAdvice,
 )
-from bot.charts import LABEL_LIMIT as CHART_LABEL_LIMIT
-from bot.charts import TITLE_LIMIT as CHART_TITLE_LIMIT
-from bot.charts import ChartBar, ChartSpec, ToolChart
-from bot.comparison import ToolRef
+from bot.core.comparison import ToolRef
 from bot.render.about import BRAND_COLOUR
 from bot.render.compare import (
     BUDGET,

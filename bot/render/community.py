@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.advice import OpenedPost
-from bot.community import Following, MemberStack, ServerStack, StackChange
-from bot.comparison import ToolRef
+from bot.core.advice import OpenedPost
+from bot.core.community import Following, MemberStack, ServerStack, StackChange
+from bot.core.comparison import ToolRef
 from bot.render.about import BRAND_COLOUR
 from bot.render.compare import (
     BUDGET,

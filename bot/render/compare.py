@@ -16,7 +16,7 @@ from typing import Any
 import discord
 
 from bot.charts import ChartBar, ChartSpec, ToolChart
-from bot.comparison import (
+from bot.core.comparison import (
     Comparison,
     Difference,
     ExternalFigure,
@@ -29,9 +29,9 @@ from bot.comparison import (
     format_count,
     shared_integrations,
 )
-from bot.github import GITHUB_SOURCE
+from bot.core.github import GITHUB_SOURCE
+from bot.core.text import one_line
 from bot.render.about import BRAND_COLOUR
-from bot.text import one_line
 
 CHART_FILENAME = "stackup-chart.png"
 EMBED_TOTAL = 6000

@@ -17,7 +17,7 @@ import discord
 from bot.charts import LABEL_LIMIT as CHART_LABEL_LIMIT
 from bot.charts import TITLE_LIMIT as CHART_TITLE_LIMIT
 from bot.charts import ChartBar, ChartSpec, ToolChart
-from bot.digest import Capped, Digest, DigestPost, DigestVerdict, Item, VotedReason
+from bot.core.digest import Capped, Digest, DigestPost, DigestVerdict, Item, VotedReason
 from bot.render.about import BRAND_COLOUR
 from bot.render.compare import (
     CHART_FILENAME,

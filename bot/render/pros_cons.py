@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import discord
 
-from bot.comparison import Reason, format_count
-from bot.pros_cons import KIND_WORDS, Added, Merged, VoteCast, VotingPage
+from bot.core.comparison import Reason, format_count
+from bot.core.pros_cons import KIND_WORDS, Added, Merged, VoteCast, VotingPage
 from bot.render.about import BRAND_COLOUR
 from bot.render.compare import TITLE, clip, imported_sources, reason_line
 

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.comparison import ToolRef
+from bot.core.comparison import ToolRef
+from bot.core.text import one_line
 from bot.render import only_pinging
 from bot.render.compare import clip
 from bot.services.scheduling import IdleWarning, Reminder
-from bot.text import one_line
 
 CONTENT_LIMIT = 2000
 TOOL_NAME = 40

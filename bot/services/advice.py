@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.advice import (
+from bot.core.advice import (
     CLOSED,
     IDLE_DAYS_RANGE,
     LIST_PAGE_SIZE,
@@ -34,10 +34,10 @@ from bot.advice import (
     ranked,
     verdict_tool,
 )
-from bot.comparison import ToolRef
+from bot.core.comparison import ToolRef
+from bot.core.schedule import WEEKDAYS, PostClock, PostWork, check_timezone
+from bot.core.voting import DOWN, UP, Option
 from bot.errors import InvalidInput, NotAllowed
-from bot.schedule import WEEKDAYS, PostClock, PostWork, check_timezone
-from bot.voting import DOWN, UP, Option
 from db.engine import SessionFactory
 from db.models import (
     AdvicePost,

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from bot.comparison import ToolRef
+from bot.core.comparison import ToolRef
+from bot.core.resolver import CatalogIndex, ToolEntry
 from bot.errors import InvalidInput, UnknownTool
-from bot.resolver import CatalogIndex, ToolEntry
 from db.catalog_import import CatalogStats, catalog_revision, catalog_stats, read_revision
 from db.engine import SessionFactory
 from db.models import Tool, ToolAlias

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.community import (
+from bot.core.community import (
     Follower,
     Following,
     FollowResult,
@@ -22,7 +22,7 @@ from bot.community import (
     StackChange,
     StackTool,
 )
-from bot.comparison import ToolRef
+from bot.core.comparison import ToolRef
 from bot.services.compare import ToolsGone
 from db import community
 from db.community import ToolRow

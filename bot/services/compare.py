@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.comparison import (
+from bot.core.comparison import (
     Alternative,
     Comparison,
     ExternalFigure,

@@ -15,11 +15,11 @@ from sqlalchemy import delete
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.advice import DecisionLine
-from bot.comparison import ToolRef
+from bot.core.advice import DecisionLine
+from bot.core.comparison import ToolRef
+from bot.core.text import one_line
+from bot.core.voting import UP, Option
 from bot.errors import InvalidInput
-from bot.text import one_line
-from bot.voting import UP, Option
 from db.engine import SessionFactory
 from db.models import Decision, Tool, Vote, VoteMessage, VoteOption, VoteTarget
 from db.reaction_votes import register_vote_message

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.comparison import ToolRef
-from bot.digest import (
+from bot.core.comparison import ToolRef
+from bot.core.digest import (
     POSTS_SHOWN,
     REASONS_SHOWN,
     TOOLS_SHOWN,

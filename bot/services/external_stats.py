@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.github import (
+from bot.core.github import (
     FORKS,
     GITHUB_SOURCE,
     STARS,

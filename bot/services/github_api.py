@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from bot.github import RATE_LIMIT_HEADERS
+from bot.core.github import RATE_LIMIT_HEADERS
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.comparison import Reason, ToolRef, ranked
-from bot.errors import InvalidInput, NotAllowed
-from bot.pros_cons import (
+from bot.core.comparison import Reason, ToolRef, ranked
+from bot.core.pros_cons import (
     KIND_WORDS,
     Added,
     Merged,
@@ -24,7 +23,8 @@ from bot.pros_cons import (
     page_of,
     same_text,
 )
-from bot.voting import NUMBERED
+from bot.core.voting import NUMBERED
+from bot.errors import InvalidInput, NotAllowed
 from db import pros_cons as queries
 from db.engine import SessionFactory
 from db.models import ProCon, Tool, VoteMessage, VoteOption, VoteTarget

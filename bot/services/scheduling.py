@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.advice import AdviceSummary, RecommendationLine, ranked
-from bot.schedule import DigestSchedule, PostClock
+from bot.core.advice import AdviceSummary, RecommendationLine, ranked
+from bot.core.schedule import DigestSchedule, PostClock
 from bot.services.advice import AdviceService
 from db import community, scheduling
 from db.engine import SessionFactory

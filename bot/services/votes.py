@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import or_
 from sqlmodel import select
 
-from bot.voting import ReactionEvent, Recount
+from bot.core.voting import ReactionEvent, Recount
 from db.engine import SessionFactory
 from db.models import VoteMessage, VoteTarget
 from db.reaction_votes import (

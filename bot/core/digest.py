@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Generic, TypeVar
 
-from bot.comparison import ToolRef
+from bot.core.comparison import ToolRef
 
 POSTS_SHOWN = 10
 TOOLS_SHOWN = 5

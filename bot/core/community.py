@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.comparison import ToolRef
+from bot.core.comparison import ToolRef
 
 
 @dataclass(frozen=True)

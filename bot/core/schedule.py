@@ -12,7 +12,7 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from bot.advice import GuildConfig
+from bot.core.advice import GuildConfig
 from bot.errors import InvalidInput
 
 # A post nobody has recommended anything in is bumped once, this long after it opened.

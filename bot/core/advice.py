@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.comparison import ToolRef
+from bot.core.comparison import ToolRef
+from bot.core.text import one_line
 from bot.errors import InvalidInput
-from bot.text import one_line
 
 TITLE_LIMIT = 100  # a thread name
 QUESTION_LIMIT = 4000  # a modal's text input holds no more

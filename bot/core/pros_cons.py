@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process, utils
 
-from bot.comparison import Reason, ToolRef
+from bot.core.comparison import Reason, ToolRef
+from bot.core.text import one_line
+from bot.core.voting import NUMBERED, Option
 from bot.errors import InvalidInput
-from bot.text import one_line
-from bot.voting import NUMBERED, Option
 
 TEXT_LIMIT = 100
 TEXT_MINIMUM = 3
