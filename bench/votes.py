@@ -88,7 +88,7 @@ from bot.bot import StackupBot
 from bot.core.voting import DOWN, UP, VOTING_EMOJIS
 from bot.services.advice import NewPost
 from bot.settings import Settings
-from cogs.votes import Votes
+from cogs.votes.cog import Votes
 from db import migrate
 from db.engine import create_engine, create_session_factory
 from db.models import Category, Recommendation, Tool, Vote, VoteTarget

@@ -28,7 +28,7 @@ from bot.services import Services
 from bot.services.catalog import About
 from bot.settings import Settings
 from bot.timers import Timers
-from cogs._forum import ForumTags
+from cogs.advice.forum_tags import ForumTags
 from db.engine import SessionFactory
 from db.types import utcnow
 
@@ -69,6 +69,16 @@ def _check_failure_message(error: app_commands.AppCommandError) -> str | None:
     if isinstance(error, app_commands.TransformerError):
         return f"“{str(error.value)[:80]}” is not a valid value for that option."
     return None
+
+
+def cog_extensions() -> list[str]:
+    """Every feature package's cog module (`cogs/<feature>/cog.py`); `cogs/_shared` is not a
+    feature."""
+    return [
+        f"cogs.{module.name}.cog"
+        for module in pkgutil.iter_modules(cogs.__path__)
+        if module.ispkg and not module.name.startswith("_")
+    ]
 
 
 class StackupTree(app_commands.CommandTree["StackupBot"]):
@@ -188,9 +198,8 @@ class StackupBot(commands.AutoShardedBot):
         await self.refresh_catalog_index()
         await self.charts.start()
         self.timers.start()
-        for module in pkgutil.iter_modules(cogs.__path__):
-            if not module.name.startswith("_"):  # _helpers are not cogs
-                await self.load_extension(f"cogs.{module.name}")
+        for extension in cog_extensions():
+            await self.load_extension(extension)
         await self.sync_commands_if_changed()
 
     async def close(self) -> None:

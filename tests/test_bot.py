@@ -261,15 +261,12 @@ def test_shard_settings_reach_the_bot(engine, sessions):
 
 
 async def test_every_cog_loads_and_no_two_commands_share_a_name(settings, engine, sessions):
-    import pkgutil
-
-    import cogs
+    from bot.bot import cog_extensions
 
     bot = StackupBot(settings, engine, sessions)
-    modules = [m.name for m in pkgutil.iter_modules(cogs.__path__) if not m.name.startswith("_")]
-    for module in modules:
+    for extension in cog_extensions():
         # A second command with a taken name raises CommandAlreadyRegistered here.
-        await bot.load_extension(f"cogs.{module}")
+        await bot.load_extension(extension)
     names = [command.name for command in bot.tree.get_commands()]
     assert len(names) == len(set(names))
     assert {"stackup", "compare", "tool", "alternatives"} <= set(names)

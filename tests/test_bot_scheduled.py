@@ -578,6 +578,6 @@ async def test_a_crashing_job_is_logged_as_an_error_not_passed_over(
     monkeypatch.setattr(simcord_env.bot.services.schedule, "open_posts", broken)
     await fire(simcord_env, "sweep")
     (logged,) = [r for r in caplog.records if r.levelname == "ERROR" and r.name.startswith("cogs")]
-    assert (logged.name, logged.getMessage()) == ("cogs.scheduled", "scheduled sweep failed")
+    assert (logged.name, logged.getMessage()) == ("cogs.schedule.cog", "scheduled sweep failed")
     assert isinstance(logged.exc_info[1], RuntimeError)
     assert (await post_row(sessions)).status == "open"

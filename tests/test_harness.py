@@ -15,20 +15,22 @@ def record(name: str, level: int, message: str, error: BaseException | None = No
 
 
 def test_an_error_stackup_logged_and_swallowed_is_found():
-    crash = record("cogs.scheduled", logging.ERROR, "scheduled sweep failed", RuntimeError("x"))
-    assert unexpected_errors([crash]) == ["cogs.scheduled: scheduled sweep failed (RuntimeError)"]
+    crash = record("cogs.schedule.cog", logging.ERROR, "scheduled sweep failed", RuntimeError("x"))
+    assert unexpected_errors([crash]) == [
+        "cogs.schedule.cog: scheduled sweep failed (RuntimeError)"
+    ]
     assert unexpected_errors([record("bot.bot", logging.CRITICAL, "down")]) == [
         "bot.bot: down (no exception)"
     ]
 
 
 def test_expected_errors_warnings_and_other_loggers_pass():
-    crash = record("cogs.scheduled", logging.ERROR, "scheduled sweep failed", RuntimeError("x"))
+    crash = record("cogs.schedule.cog", logging.ERROR, "scheduled sweep failed", RuntimeError("x"))
     assert unexpected_errors([crash], [RuntimeError]) == []
     assert unexpected_errors([crash], [Exception]) == []
     assert unexpected_errors([crash], ["scheduled sweep"]) == []
     assert unexpected_errors([crash], [KeyError]) != []
-    assert unexpected_errors([record("cogs.advice", logging.WARNING, "late")]) == []
+    assert unexpected_errors([record("cogs.advice.cog", logging.WARNING, "late")]) == []
     assert unexpected_errors([record("discord.client", logging.ERROR, "theirs")]) == []
     assert unexpected_errors([record("bottle", logging.ERROR, "not ours")]) == []
 

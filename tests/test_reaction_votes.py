@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot.core.voting import DOWN, NUMBERED, UP, Option, ReactionEvent, Recount
 from bot.services.advice import AdviceService
 from bot.services.votes import VoteService
-from cogs.votes import Votes
+from cogs.votes.cog import Votes
 from db.models import (
     AdvicePost,
     ProCon,

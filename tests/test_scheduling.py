@@ -24,8 +24,8 @@ from sqlmodel import select
 
 from bot.bot import StackupBot
 from bot.services.advice import AdviceService, NewPost
-from cogs.advice import Advice
-from cogs.scheduled import Scheduled
+from cogs.advice.cog import Advice
+from cogs.schedule.cog import Scheduled
 from db.engine import create_engine, create_session_factory
 from db.models import AdvicePost, GuildSettings, JobRun, Tool
 from db.scheduling import Claim

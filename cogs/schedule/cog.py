@@ -28,7 +28,7 @@ from bot.core.schedule import DigestSchedule, PostClock, PostWork
 from bot.render.digest import digest_chart_spec, digest_embed
 from bot.render.scheduled import reminder_message, warning_message
 from bot.services.scheduling import IdleWarning, Reminder
-from cogs._common import chart_file
+from cogs._shared.discord_io import chart_file
 from db.scheduling import Claim
 
 log = logging.getLogger(__name__)

@@ -52,7 +52,7 @@ from bot.render.advice import (
 from bot.render.compare import clip
 from bot.services.advice import NewPost
 from bot.services.catalog import resolve_or_raise, resolve_refs
-from cogs._common import (
+from cogs._shared.discord_io import (
     NO_PINGS,
     Debouncer,
     MemberNames,
@@ -65,7 +65,7 @@ from cogs._common import (
     recount_message,
     writes,
 )
-from cogs._forum import POST_TAG_LIMIT, TagsFound
+from cogs.advice.forum_tags import POST_TAG_LIMIT, TagsFound
 from db.reaction_votes import BatchResult
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,14 @@ from bot.services.decisions import (
     check_pair,
     checked_reason,
 )
-from cogs._common import NO_PINGS, Debouncer, MemberNames, edit_embed, recount_message, writes
+from cogs._shared.discord_io import (
+    NO_PINGS,
+    Debouncer,
+    MemberNames,
+    edit_embed,
+    recount_message,
+    writes,
+)
 from db.models import VoteTarget
 from db.reaction_votes import BatchResult
 

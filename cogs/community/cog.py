@@ -36,7 +36,7 @@ from bot.render.community import (
 )
 from bot.services.catalog import resolve_or_raise, resolve_refs
 from bot.services.community import StackChange
-from cogs._common import NO_PINGS, writes
+from cogs._shared.discord_io import NO_PINGS, writes
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from bot.core.schedule import WEEKDAYS, digest_schedule_of, timezone_matches
 from bot.errors import InvalidInput
 from bot.render.about import about_embed, settings_embed
 from bot.services.advice import UNSET
-from cogs._common import manages_server, writes
+from cogs._shared.discord_io import manages_server, writes
 
 # What Stackup needs in the advice forum, and what each lets it do.
 FORUM_NEEDS = {

@@ -30,8 +30,8 @@ from bot.render.compare import (
 )
 from bot.services.catalog import ResolvedNames, UnresolvedName, resolve_names
 from bot.services.compare import MAX_COMPARED
-from cogs._common import NO_PINGS, bot_of, chart_file, guarded, limit_writes
-from cogs.pros_cons import VoteOnSelect
+from cogs._shared.discord_io import NO_PINGS, bot_of, chart_file, guarded, limit_writes
+from cogs.pros_cons.cog import VoteOnSelect
 
 CONTENT = 2000
 IDS = r"(?P<ids>\d{1,19}(?:,\d{1,19}){0,4})"

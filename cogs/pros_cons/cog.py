@@ -35,7 +35,7 @@ from bot.render.pros_cons import (
 )
 from bot.services.catalog import resolve_names, resolve_or_raise
 from bot.services.pros_cons import ProsConsService
-from cogs._common import (
+from cogs._shared.discord_io import (
     NO_PINGS,
     Debouncer,
     bot_of,

@@ -1,0 +1,1 @@
+"""/advice: "needs advice" posts, recommendations voted with reactions, verdicts."""

@@ -1,0 +1,1 @@
+"""/stack, /follow: what members use and the tools they follow."""

@@ -1,0 +1,1 @@
+"""/compare, /tool, /alternatives: tools side by side."""

@@ -1,0 +1,1 @@
+"""/decision: "we chose X over Y because …", agreed with 👍."""

@@ -1,0 +1,1 @@
+"""/pros and /cons: members' reasons for and against tools, voted with reactions."""

@@ -1,0 +1,1 @@
+"""Scheduled work: idle posts reminded, warned and closed; digests; vote repair; stats."""

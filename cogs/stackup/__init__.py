@@ -1,0 +1,1 @@
+"""/stackup: about the bot, and a server's settings."""

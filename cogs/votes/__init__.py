@@ -1,0 +1,1 @@
+"""Reaction votes: raw reaction events in, recounts from Discord's reaction users."""
