@@ -198,6 +198,9 @@ class StackupBot(commands.AutoShardedBot):
         await self.refresh_catalog_index()
         await self.charts.start()
         self.timers.start()
+        from cogs._shared.flows import Flows  # cogs import this module: imported once it is
+
+        self.flows = Flows(self)
         for extension in cog_extensions():
             await self.load_extension(extension)
         await self.sync_commands_if_changed()
