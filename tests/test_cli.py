@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -20,6 +21,16 @@ def database(monkeypatch, tmp_path) -> Path:
     path = tmp_path / "nested" / "stackup.db"
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
     return path
+
+
+@pytest.fixture
+def seeded_database(database: Path, catalog_database_template: Path) -> Path:
+    """`database` as `stackup run` leaves it (migrated, the shipped catalog loaded), copied from
+    the run's template: `run` then finds tools and seeds nothing. For tests about what comes
+    after seeding; the tests of seeding itself start from no file."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(catalog_database_template, database)
+    return database
 
 
 def count(path: Path, table: str) -> int:
@@ -89,6 +100,7 @@ def test_import_with_an_error_reports_file_and_line_and_changes_nothing(database
     assert count(database, "tools") == 0
 
 
+@pytest.mark.usefixtures("seeded_database")
 def test_import_may_name_tools_already_in_the_database(database, tmp_path, capsys):
     assert main(["run"]) == 2
     extra = write_bottle_catalog(tmp_path / "extra.yaml", "alternatives: [flask, falcon]")
@@ -98,6 +110,7 @@ def test_import_may_name_tools_already_in_the_database(database, tmp_path, capsy
     assert count(database, "tools") == before + 1
 
 
+@pytest.mark.usefixtures("seeded_database")
 def test_export_round_trips_through_import(database, tmp_path, monkeypatch, capsys):
     assert main(["run"]) == 2
     exported = tmp_path / "export.yaml"
@@ -115,6 +128,7 @@ def test_export_round_trips_through_import(database, tmp_path, monkeypatch, caps
     assert capsys.readouterr().out == original_stats
 
 
+@pytest.mark.usefixtures("seeded_database")
 def test_unreachable_discord_gets_one_line_and_no_token(database, monkeypatch, capsys):
     import discord.http
 
@@ -162,6 +176,7 @@ def test_export_to_an_unwritable_place_gets_one_line(database, tmp_path, capsys)
     assert err.startswith("stackup: FileNotFoundError: ") and "Traceback" not in err
 
 
+@pytest.mark.usefixtures("seeded_database")
 def test_export_leaves_out_figures_fetched_from_github(database, tmp_path, capsys):
     assert main(["run"]) == 2
     with sqlite3.connect(database) as connection:
