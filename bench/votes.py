@@ -85,13 +85,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from bot.bot import StackupBot
-from bot.core.voting import DOWN, UP, VOTING_EMOJIS
+from bot.core.voting import DOWN, UP, VOTING_EMOJIS, VoteTarget
 from bot.services.advice import NewPost
 from bot.settings import Settings
 from cogs.votes.cog import Votes
 from db import migrate
 from db.engine import create_engine, create_session_factory
-from db.models import Category, Recommendation, Tool, Vote, VoteTarget
+from db.models import Category, Recommendation, Tool, Vote
 from db.types import utcnow
 
 SEED = 20240611

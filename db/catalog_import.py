@@ -7,6 +7,7 @@ deleted; aliases, alternatives and integrations of an imported tool are replaced
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -166,42 +167,75 @@ async def _sync_related(
     tools: dict[str, Tool],
     existing: _Existing,
 ) -> bool:
+    """Bring the tool's aliases, alternatives, integrations, figures and catalog pros and cons
+    in line with the file; whether anything changed. Every step runs, changed or not."""
     spec = located.spec
-    changed = False
+    changes = [
+        await _sync_aliases(session, tool, spec.aliases, existing),
+        await _sync_alternatives(session, tool, spec.alternatives, tools, existing),
+        await _sync_integrations(session, tool, spec.integrations, tools, existing),
+        _sync_stats(session, tool, located, existing),
+        _sync_reasons(session, tool, located, existing),
+    ]
+    return any(changes)
 
-    wanted_aliases = list(dict.fromkeys(spec.aliases))
-    current_aliases = {a.alias: a for a in existing.aliases.get(tool.id, [])}
-    for alias, row in current_aliases.items():
-        if alias not in wanted_aliases:
+
+async def _sync_aliases(
+    session: AsyncSession, tool: Tool, aliases: Sequence[str], existing: _Existing
+) -> bool:
+    changed = False
+    wanted = list(dict.fromkeys(aliases))
+    current = {a.alias: a for a in existing.aliases.get(tool.id, [])}
+    for alias, row in current.items():
+        if alias not in wanted:
             await session.delete(row)
             changed = True
-    for alias in wanted_aliases:
-        if alias not in current_aliases:
+    for alias in wanted:
+        if alias not in current:
             session.add(ToolAlias(tool_id=tool.id, alias=alias))
             changed = True
+    return changed
 
-    wanted_alternatives = [tools[slug].id for slug in dict.fromkeys(spec.alternatives)]
-    current_alternatives = existing.alternatives.get(tool.id, [])
-    if current_alternatives != wanted_alternatives:
-        await session.exec(delete(ToolAlternative).where(ToolAlternative.tool_id == tool.id))
-        session.add_all(
-            ToolAlternative(tool_id=tool.id, alternative_id=alt_id, position=position)
-            for position, alt_id in enumerate(wanted_alternatives)
-        )
-        changed = True
 
-    wanted_integrations = {tools[slug].id for slug in spec.integrations}
-    current_integrations = existing.integrations.get(tool.id, set())
-    if current_integrations != wanted_integrations:
-        await session.exec(delete(ToolIntegration).where(ToolIntegration.tool_id == tool.id))
-        session.add_all(
-            ToolIntegration(tool_id=tool.id, integrated_tool_id=other)
-            for other in wanted_integrations
-        )
-        changed = True
+async def _sync_alternatives(
+    session: AsyncSession,
+    tool: Tool,
+    alternatives: Sequence[str],
+    tools: dict[str, Tool],
+    existing: _Existing,
+) -> bool:
+    wanted = [tools[slug].id for slug in dict.fromkeys(alternatives)]
+    if existing.alternatives.get(tool.id, []) == wanted:
+        return False
+    await session.exec(delete(ToolAlternative).where(ToolAlternative.tool_id == tool.id))
+    session.add_all(
+        ToolAlternative(tool_id=tool.id, alternative_id=alt_id, position=position)
+        for position, alt_id in enumerate(wanted)
+    )
+    return True
 
+
+async def _sync_integrations(
+    session: AsyncSession,
+    tool: Tool,
+    integrations: Sequence[str],
+    tools: dict[str, Tool],
+    existing: _Existing,
+) -> bool:
+    wanted = {tools[slug].id for slug in integrations}
+    if existing.integrations.get(tool.id, set()) == wanted:
+        return False
+    await session.exec(delete(ToolIntegration).where(ToolIntegration.tool_id == tool.id))
+    session.add_all(ToolIntegration(tool_id=tool.id, integrated_tool_id=other) for other in wanted)
+    return True
+
+
+def _sync_stats(
+    session: AsyncSession, tool: Tool, located: LocatedTool, existing: _Existing
+) -> bool:
+    changed = False
     stats = {(s.source, s.metric): s for s in existing.stats.get(tool.id, [])}
-    for stat in spec.stats:
+    for stat in located.spec.stats:
         source = located.sources[stat.source]
         values = {"value": stat.value, "as_of": source.as_of, "source_url": source.url}
         row = stats.get((source.name, stat.metric))
@@ -210,11 +244,17 @@ async def _sync_related(
                 ExternalStat(tool_id=tool.id, source=source.name, metric=stat.metric, **values)
             )
             changed = True
-        elif any(getattr(row, key) != value for key, value in values.items()):
-            for key, value in values.items():
-                setattr(row, key, value)
-            changed = True
+        else:
+            changed = _update(row, values) or changed
+    return changed
 
+
+def _sync_reasons(
+    session: AsyncSession, tool: Tool, located: LocatedTool, existing: _Existing
+) -> bool:
+    """Upserted by text; members' vote counters are left alone and none is deleted."""
+    changed = False
+    spec = located.spec
     reasons = {(r.kind, r.text): r for r in existing.reasons.get(tool.id, [])}
     for kind, items in ((ReasonKind.PRO, spec.pros), (ReasonKind.CON, spec.cons)):
         for item in items:
@@ -228,11 +268,18 @@ async def _sync_related(
             if row is None:
                 session.add(ProCon(tool_id=tool.id, kind=kind.value, text=item.text, **values))
                 changed = True
-            elif any(getattr(row, key) != value for key, value in values.items()):
-                for key, value in values.items():
-                    setattr(row, key, value)
-                changed = True
+            else:
+                changed = _update(row, values) or changed
     return changed
+
+
+def _update(row: Any, values: dict[str, Any]) -> bool:
+    """Set the row's values; whether any differed."""
+    if all(getattr(row, key) == value for key, value in values.items()):
+        return False
+    for key, value in values.items():
+        setattr(row, key, value)
+    return True
 
 
 async def _bump_revision(session: AsyncSession) -> None:
@@ -302,100 +349,141 @@ async def catalog_stats(session_factory: SessionFactory) -> CatalogStats:
 
 async def export_catalog(session_factory: SessionFactory) -> str:
     """The database's catalog as one YAML document in the import format (round-trips)."""
-    async with session_factory() as session:
-        tools = list((await session.exec(select(Tool).order_by(Tool.slug))).scalars())
-        paths = {c.id: c.path for c in (await session.exec(select(Category))).scalars()}
-        existing = await _Existing.load(session)
-    slug_of = {t.id: t.slug for t in tools}
-    aliases = {tool_id: [a.alias for a in rows] for tool_id, rows in existing.aliases.items()}
-    alternatives = {
-        tool_id: [slug_of[other] for other in others]
-        for tool_id, others in existing.alternatives.items()
-    }
-    integrations = {
-        tool_id: sorted(slug_of[other] for other in others)
-        for tool_id, others in existing.integrations.items()
-    }
-    # Figures fetched by the bot (GitHub's) are refreshed data, not the catalog's.
-    stats = {
-        tool_id: [s for s in rows if s.source != GITHUB_SOURCE]
-        for tool_id, rows in existing.stats.items()
-    }
-    # The catalog's own pros and cons; members' additions are community data, not catalog.
-    reasons = {
-        tool_id: [r for r in rows if r.author_id is None]
-        for tool_id, rows in existing.reasons.items()
-    }
+    found = await _Export.load(session_factory)
+    sources = _Sources()
+    documents = [found.entry(tool, sources) for tool in found.tools]
+    document: dict[str, Any] = {}
+    if sources.found:
+        document["sources"] = sources.document()
+    document["tools"] = documents
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
 
-    sources: dict[str, dict[str, Any]] = {}
 
-    def source_key(name: str, url: str | None, as_of: date | None) -> str:
+class _Sources:
+    """The sources the exported figures and counts cite, each under a key made from its name
+    (numbered when two differ in URL or date)."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, dict[str, Any]] = {}
+
+    def key(self, name: str, url: str | None, as_of: date | None) -> str:
         base = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-") or "source"
         key = base
         number = 2
-        while key in sources and sources[key] != {"name": name, "url": url, "as_of": as_of}:
+        while key in self.found and self.found[key] != {"name": name, "url": url, "as_of": as_of}:
             key = f"{base}-{number}"
             number += 1
-        sources[key] = {"name": name, "url": url, "as_of": as_of}
+        self.found[key] = {"name": name, "url": url, "as_of": as_of}
         return key
 
-    documents = []
-    for tool in tools:
+    def document(self) -> dict[str, dict[str, Any]]:
+        return {
+            key: {k: v for k, v in value.items() if v is not None}
+            for key, value in self.found.items()
+        }
+
+
+@dataclass(frozen=True)
+class _Export:
+    """The catalog as stored, by tool id, with what is not the catalog's left out."""
+
+    tools: list[Tool]
+    paths: dict[int, str]
+    aliases: dict[int, list[str]]
+    alternatives: dict[int, list[str]]
+    integrations: dict[int, list[str]]
+    stats: dict[int, list[ExternalStat]]
+    reasons: dict[int, list[ProCon]]
+
+    @classmethod
+    async def load(cls, session_factory: SessionFactory) -> _Export:
+        async with session_factory() as session:
+            tools = list((await session.exec(select(Tool).order_by(Tool.slug))).scalars())
+            paths = {c.id: c.path for c in (await session.exec(select(Category))).scalars()}
+            existing = await _Existing.load(session)
+        slug_of = {t.id: t.slug for t in tools}
+        return cls(
+            tools=tools,
+            paths=paths,
+            aliases={
+                tool_id: [a.alias for a in rows] for tool_id, rows in existing.aliases.items()
+            },
+            alternatives={
+                tool_id: [slug_of[other] for other in others]
+                for tool_id, others in existing.alternatives.items()
+            },
+            integrations={
+                tool_id: sorted(slug_of[other] for other in others)
+                for tool_id, others in existing.integrations.items()
+            },
+            # Figures fetched by the bot (GitHub's) are refreshed data, not the catalog's.
+            stats={
+                tool_id: [s for s in rows if s.source != GITHUB_SOURCE]
+                for tool_id, rows in existing.stats.items()
+            },
+            # The catalog's own pros and cons; members' additions are community data.
+            reasons={
+                tool_id: [r for r in rows if r.author_id is None]
+                for tool_id, rows in existing.reasons.items()
+            },
+        )
+
+    def entry(self, tool: Tool, sources: _Sources) -> dict[str, Any]:
+        """One tool in the import format."""
         entry: dict[str, Any] = {
             "slug": tool.slug,
             "name": tool.name,
             "description": tool.description,
-            "category": paths[tool.category_id],
+            "category": self.paths[tool.category_id],
         }
         for key in ("website", "repository", "language", "license", "first_release"):
             if getattr(tool, key) is not None:
                 entry[key] = getattr(tool, key)
         for key, values in (
-            ("aliases", aliases.get(tool.id)),
+            ("aliases", self.aliases.get(tool.id)),
             ("features", tool.features),
-            ("alternatives", alternatives.get(tool.id)),
-            ("integrations", integrations.get(tool.id)),
+            ("alternatives", self.alternatives.get(tool.id)),
+            ("integrations", self.integrations.get(tool.id)),
         ):
             if values:
                 entry[key] = list(values)
-        if stats.get(tool.id):
+        if self.stats.get(tool.id):
             entry["stats"] = [
                 {
-                    "source": source_key(s.source, s.source_url, s.as_of),
+                    "source": sources.key(s.source, s.source_url, s.as_of),
                     "metric": s.metric,
                     "value": s.value,
                 }
-                for s in stats[tool.id]
+                for s in self.stats[tool.id]
             ]
         for kind, key in ((ReasonKind.PRO, "pros"), (ReasonKind.CON, "cons")):
-            items = []
-            for reason in reasons.get(tool.id, []):
-                if reason.kind != kind.value:
-                    continue
-                item: dict[str, Any] = {"text": reason.text}
-                if reason.imported_source:
-                    item["count"] = reason.imported_count
-                    url = next(
-                        (
-                            s.source_url
-                            for s in stats.get(tool.id, [])
-                            if s.source == reason.imported_source
-                        ),
-                        None,
-                    )
-                    item["source"] = source_key(reason.imported_source, url, reason.imported_as_of)
-                items.append(item)
+            items = self._reason_items(tool, kind, sources)
             if items:
                 entry[key] = items
-        documents.append(entry)
+        return entry
 
-    document: dict[str, Any] = {}
-    if sources:
-        document["sources"] = {
-            key: {k: v for k, v in value.items() if v is not None} for key, value in sources.items()
-        }
-    document["tools"] = documents
-    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+    def _reason_items(
+        self, tool: Tool, kind: ReasonKind, sources: _Sources
+    ) -> list[dict[str, Any]]:
+        items = []
+        for reason in self.reasons.get(tool.id, []):
+            if reason.kind != kind.value:
+                continue
+            item: dict[str, Any] = {"text": reason.text}
+            if reason.imported_source:
+                item["count"] = reason.imported_count
+                # The source's URL is the one its figures give, when the tool has any.
+                url = next(
+                    (
+                        s.source_url
+                        for s in self.stats.get(tool.id, [])
+                        if s.source == reason.imported_source
+                    ),
+                    None,
+                )
+                item["source"] = sources.key(reason.imported_source, url, reason.imported_as_of)
+            items.append(item)
+        return items
 
 
 async def known_slugs(session_factory: SessionFactory) -> set[str]:

@@ -12,6 +12,8 @@ from sqlalchemy import delete, func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.community import StackTool
+from bot.core.comparison import ToolRef
 from db.models import Category, Follow, MemberPreference, StackEntry, Tool, ToolTally
 from db.tallies import TallyField, dialect_insert, move_tally
 from db.types import utcnow
@@ -113,6 +115,9 @@ class ToolRow:
     slug: str
     name: str
     category: str
+
+    def stack_tool(self) -> StackTool:
+        return StackTool(ToolRef(self.tool_id, self.slug, self.name), self.category)
 
 
 def _tools_of(model: type[Follow] | type[StackEntry], guild_id: int, member_id: int):

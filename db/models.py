@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+# Re-exported: the column values are the pure enum's, and queries name it with the tables.
+from bot.core.voting import VoteTarget as VoteTarget
 from db.types import UTCDateTime, utcnow
 
 # Named constraints, so that Alembic's batch mode can alter them on SQLite.
@@ -56,12 +58,6 @@ def _timestamp(*, nullable: bool = False) -> object:
 class ReasonKind(StrEnum):
     PRO = "pro"
     CON = "con"
-
-
-class VoteTarget(StrEnum):
-    PRO_CON = "pro_con"
-    RECOMMENDATION = "recommendation"
-    DECISION = "decision"
 
 
 class AdviceStatus(StrEnum):

@@ -101,6 +101,17 @@ async def release_votes_of(session: AsyncSession, message_ids: list[int]) -> Non
 async def merge_reasons(session: AsyncSession, *, duplicate: ProCon, into: ProCon) -> MergeResult:
     """Join `duplicate` into `into` (same tool and kind): every voter of either keeps one vote
     on `into`; voting messages listing the duplicate now count for `into`."""
+    moved = await _move_votes(session, duplicate, into)
+    dropped = await _drop_votes(session, duplicate)
+    await _count_merged_votes(session, into, moved, dropped)
+    await _renumber_voting_messages(session, duplicate, into)
+    await session.exec(delete(ProCon).where(ProCon.id == duplicate.id))
+    return MergeResult(moved=sum(moved.values()), dropped=sum(dropped.values()))
+
+
+async def _move_votes(session: AsyncSession, duplicate: ProCon, into: ProCon) -> Counter[int]:
+    """The duplicate's votes of members who have none on `into` go to `into`; how many of
+    each value moved."""
     other = aliased(Vote)
     moved = await session.exec(
         update(Vote)
@@ -116,26 +127,39 @@ async def merge_reasons(session: AsyncSession, *, duplicate: ProCon, into: ProCo
         .values(target_id=into.id)
         .returning(Vote.value)
     )
-    moved_values = Counter(moved.scalars().all())
+    return Counter(moved.scalars().all())
+
+
+async def _drop_votes(session: AsyncSession, duplicate: ProCon) -> Counter[int | None]:
+    """The duplicate's votes left (their members voted on `into` already); how many per
+    guild."""
     dropped = await session.exec(
         delete(Vote)
         .where(Vote.target_kind == PRO_CON, Vote.target_id == duplicate.id)
         .returning(Vote.guild_id)
     )
-    dropped_guilds = Counter(dropped.scalars().all())
+    return Counter(dropped.scalars().all())
+
+
+async def _count_merged_votes(
+    session: AsyncSession, into: ProCon, moved: Counter[int], dropped: Counter[int | None]
+) -> None:
     await session.exec(
         update(ProCon)
         .where(ProCon.id == into.id)
         .values(
-            up_count=ProCon.up_count + moved_values[1],
-            down_count=ProCon.down_count + moved_values[-1],
+            up_count=ProCon.up_count + moved[1],
+            down_count=ProCon.down_count + moved[-1],
         )
     )
-    for guild_id, count in sorted(dropped_guilds.items(), key=lambda item: item[0] or 0):
+    for guild_id, count in sorted(dropped.items(), key=lambda item: item[0] or 0):
         if guild_id is not None:
             await move_tally(
                 session, tool_id=into.tool_id, guild_id=guild_id, field="votes", step=-count
             )
+
+
+async def _renumber_voting_messages(session: AsyncSession, duplicate: ProCon, into: ProCon) -> None:
     # A message listing both keeps the kept item's number only: two numbers for one item
     # would let taking one reaction away withdraw a vote the other still shows. Elsewhere the
     # duplicate's number now counts for the kept item.
@@ -169,8 +193,6 @@ async def merge_reasons(session: AsyncSession, *, duplicate: ProCon, into: ProCo
         )
         .values(target_id=into.id)
     )
-    await session.exec(delete(ProCon).where(ProCon.id == duplicate.id))
-    return MergeResult(moved=sum(moved_values.values()), dropped=sum(dropped_guilds.values()))
 
 
 async def remove_reason(session: AsyncSession, reason: ProCon) -> int:

@@ -19,7 +19,20 @@ from sqlalchemy import BigInteger, bindparam, delete, func, select, tuple_, upda
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.voting import Option, ReactionEvent, Recount, Step, recount_steps, run_steps, step_for
+from bot.core.voting import (
+    BatchResult,
+    Option,
+    ReactionEvent,
+    Recount,
+    StaleReaction,
+    Step,
+    VoteMessageInfo,
+    VoteTarget,
+    Withdrawn,
+    recount_steps,
+    run_steps,
+    step_for,
+)
 from db.models import (
     AdvicePost,
     Decision,
@@ -28,7 +41,6 @@ from db.models import (
     Vote,
     VoteMessage,
     VoteOption,
-    VoteTarget,
 )
 from db.tallies import dialect_insert, move_tally
 
@@ -39,57 +51,6 @@ COUNTED = {
     VoteTarget.RECOMMENDATION: Recommendation,
     VoteTarget.DECISION: Decision,
 }
-
-
-@dataclass(frozen=True)
-class VoteMessageInfo:
-    message_id: int
-    channel_id: int
-    guild_id: int
-    kind: VoteTarget
-    excluded_member_id: int | None
-    is_open: bool
-    options: Mapping[str, Option]
-
-
-@dataclass(frozen=True)
-class StaleReaction:
-    """A reaction a member still shows for a vote they switched away from."""
-
-    channel_id: int
-    message_id: int
-    emoji: str
-    member_id: int
-    kind: VoteTarget = VoteTarget.RECOMMENDATION
-    target_id: int = 0
-    value: int = 0
-
-
-@dataclass(frozen=True)
-class Withdrawn:
-    """A vote withdrawn by taking a reaction away on `message_id`. The member may still show
-    the reaction on another message listing the same target (a pro on two voting messages):
-    a recount of those finds it."""
-
-    kind: VoteTarget
-    target_id: int
-    member_id: int
-    guild_id: int
-    message_id: int
-
-
-@dataclass
-class BatchResult:
-    applied: int = 0
-    ignored: int = 0
-    changed_targets: dict[VoteTarget, set[int]] = field(default_factory=lambda: defaultdict(set))
-    # Advice posts whose recommendations' votes changed (their rankings need showing again).
-    changed_posts: set[int] = field(default_factory=set)
-    # Vote messages of this batch listing a target whose votes changed (their counts need
-    # showing again), by kind.
-    changed_messages: dict[VoteTarget, set[int]] = field(default_factory=lambda: defaultdict(set))
-    stale_reactions: list[StaleReaction] = field(default_factory=list)
-    withdrawn: list[Withdrawn] = field(default_factory=list)
 
 
 async def register_vote_message(
@@ -290,6 +251,31 @@ async def apply_vote_batch(
     return result
 
 
+@dataclass
+class _Writes:
+    """What one kind's batch changes of the vote rows, by (target, member)."""
+
+    deletes: list[tuple[int, int]] = field(default_factory=list)
+    inserts: list[dict] = field(default_factory=list)
+    # By the value the vote switches to.
+    switches: dict[int, list[tuple[int, int]]] = field(default_factory=lambda: {1: [], -1: []})
+
+
+@dataclass
+class _Moves:
+    """What the writes report they changed, so that counters move by exactly that."""
+
+    # (target) -> [up delta, down delta]
+    moved: dict[int, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    # (target, guild) -> votes tally delta, for pros/cons
+    appeared: dict[tuple[int, int], int] = field(default_factory=lambda: defaultdict(int))
+    touched: set[int] = field(default_factory=set)
+
+    def count(self, target_id: int, value: int, step: int) -> None:
+        self.moved[target_id][0 if value == 1 else 1] += step
+        self.touched.add(target_id)
+
+
 async def _apply_kind(
     session: AsyncSession,
     kind: VoteTarget,
@@ -298,11 +284,29 @@ async def _apply_kind(
     now: datetime,
     result: BatchResult,
 ) -> None:
+    """One kind's events and recounts: read the votes they concern, run each member's steps in
+    arrival order, write the differences set-wise, then move what counts the votes."""
     recounts = [entry for key, entries in keyed.items() if key[0] == "recount" for entry in entries]
     pairs = {key for key in keyed if key[0] != "recount"}
     owners = {message.message_id for *_, message in recounts}
     held = await current_votes(session, kind, pairs, owners)
+    ordered = _ordered_steps(keyed, recounts, held)
+    writes = _plan_writes(kind, ordered, held, now=now, result=result)
+    moves = _Moves()
+    await _delete_votes(session, kind, writes.deletes, moves)
+    await _insert_votes(session, writes.inserts, moves)
+    await _switch_votes(session, kind, writes.switches, moves, now=now)
+    await _follow_moves(session, kind, moves, now=now, result=result)
 
+
+def _ordered_steps(
+    keyed: Mapping[tuple, list[tuple[int, object, VoteMessageInfo]]],
+    recounts: Sequence[tuple[int, object, VoteMessageInfo]],
+    held: Mapping[tuple[int, int], tuple[int, int | None]],
+) -> dict[tuple[int, int], list[tuple[int, Step, VoteMessageInfo]]]:
+    """Each (target, member)'s steps in arrival order: its events', and each recount's that
+    lists the target. A recount's voters are the members holding a vote its message owns and
+    those with a step already (an event of this batch, or an earlier recount)."""
     ordered: dict[tuple[int, int], list[tuple[int, Step, VoteMessageInfo]]] = defaultdict(list)
     for key, entries in keyed.items():
         if key[0] != "recount":
@@ -322,40 +326,35 @@ async def _apply_kind(
             ordered[key].append((seq, step, message))
     for entries in ordered.values():
         entries.sort(key=lambda entry: entry[0])
+    return ordered
 
-    deletes: list[tuple[int, int]] = []
-    inserts: list[dict] = []
-    switches: dict[int, list[tuple[int, int]]] = {1: [], -1: []}
-    guild_of: dict[tuple[int, int], int] = {}
+
+def _plan_writes(
+    kind: VoteTarget,
+    ordered: Mapping[tuple[int, int], list[tuple[int, Step, VoteMessageInfo]]],
+    held: Mapping[tuple[int, int], tuple[int, int | None]],
+    *,
+    now: datetime,
+    result: BatchResult,
+) -> _Writes:
+    """Each (target, member)'s outcome as a row to delete, insert or switch. Reactions left
+    behind by a switch, and votes withdrawn by taking a reaction away, go to `result`."""
+    writes = _Writes()
     for key, entries in ordered.items():
         value, owner = held.get(key, (None, None))
         outcome = run_steps(value, (step for _, step, _ in entries), owner)
         message = entries[-1][2]
-        guild_of[key] = message.guild_id
-        for stale in outcome.stale_values:
-            for option in message.options.values():
-                if option.target_id == key[0] and option.value == stale:
-                    result.stale_reactions.append(
-                        StaleReaction(
-                            message.channel_id,
-                            message.message_id,
-                            option.emoji,
-                            key[1],
-                            kind=kind,
-                            target_id=key[0],
-                            value=stale,
-                        )
-                    )
+        result.stale_reactions.extend(_stale_reactions(kind, key, message, outcome.stale_values))
         if outcome.before == outcome.after:
             continue
         if outcome.after is None:
-            deletes.append(key)
+            writes.deletes.append(key)
             if any(step.action == "clear" for _, step, _ in entries):
                 result.withdrawn.append(
                     Withdrawn(kind, key[0], key[1], message.guild_id, message.message_id)
                 )
         elif outcome.before is None:
-            inserts.append(
+            writes.inserts.append(
                 {
                     "target_kind": kind.value,
                     "target_id": key[0],
@@ -370,47 +369,77 @@ async def _apply_kind(
         else:
             # A switch keeps the vote's owner: only recommendations have -1 options, and each
             # has one message.
-            switches[outcome.after].append(key)
+            writes.switches[outcome.after].append(key)
+    return writes
 
-    # (target) -> [up delta, down delta]; (tool, guild) -> votes tally delta for pros/cons.
-    moved: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    appeared: dict[tuple[int, int], int] = defaultdict(int)
 
-    touched: set[int] = set()
+def _stale_reactions(
+    kind: VoteTarget, key: tuple[int, int], message: VoteMessageInfo, stale_values: Iterable[int]
+) -> list[StaleReaction]:
+    target_id, member_id = key
+    return [
+        StaleReaction(
+            message.channel_id,
+            message.message_id,
+            option.emoji,
+            member_id,
+            kind=kind,
+            target_id=target_id,
+            value=stale,
+        )
+        for stale in stale_values
+        for option in message.options.values()
+        if option.target_id == target_id and option.value == stale
+    ]
 
-    def count(target_id: int, value: int, step: int) -> None:
-        moved[target_id][0 if value == 1 else 1] += step
-        touched.add(target_id)
 
-    for start in range(0, len(deletes), CHUNK):
+async def _delete_votes(
+    session: AsyncSession, kind: VoteTarget, keys: Sequence[tuple[int, int]], moves: _Moves
+) -> None:
+    for start in range(0, len(keys), CHUNK):
         removed = await session.exec(
             delete(Vote)
             .where(
                 Vote.target_kind == kind.value,
-                _pairs(session, deletes[start : start + CHUNK]),
+                _pairs(session, keys[start : start + CHUNK]),
             )
             .returning(Vote.target_id, Vote.value, Vote.guild_id)
         )
         for target_id, value, guild_id in removed.all():
-            count(target_id, value, -1)
+            moves.count(target_id, value, -1)
             if guild_id is not None:
-                appeared[(target_id, guild_id)] -= 1
-    if inserts:
-        # One statement with the rows as parameters: compiled once and cached, where a
-        # multi-row VALUES is compiled anew for every batch.
-        table = Vote.__table__  # type: ignore[attr-defined]
-        statement = (
-            dialect_insert(session)(table)
-            .on_conflict_do_nothing(index_elements=["target_kind", "target_id", "member_id"])
-            .returning(table.c.target_id, table.c.value, table.c.guild_id)
-        )
-        connection = await session.connection()
-        added = await connection.execute(statement, inserts)
-        for target_id, value, guild_id in added.all():
-            count(target_id, value, +1)
-            appeared[(target_id, guild_id)] += 1
+                moves.appeared[(target_id, guild_id)] -= 1
+
+
+async def _insert_votes(session: AsyncSession, rows: Sequence[dict], moves: _Moves) -> None:
+    if not rows:
+        return
+    # One statement with the rows as parameters: compiled once and cached, where a multi-row
+    # VALUES is compiled anew for every batch.
+    table = Vote.__table__  # type: ignore[attr-defined]
+    statement = (
+        dialect_insert(session)(table)
+        .on_conflict_do_nothing(index_elements=["target_kind", "target_id", "member_id"])
+        .returning(table.c.target_id, table.c.value, table.c.guild_id)
+    )
+    connection = await session.connection()
+    added = await connection.execute(statement, rows)
+    for target_id, value, guild_id in added.all():
+        moves.count(target_id, value, +1)
+        moves.appeared[(target_id, guild_id)] += 1
+
+
+async def _switch_votes(
+    session: AsyncSession,
+    kind: VoteTarget,
+    switches: Mapping[int, Sequence[tuple[int, int]]],
+    moves: _Moves,
+    *,
+    now: datetime,
+) -> None:
     for value, keys in switches.items():
         for start in range(0, len(keys), CHUNK):
+            # Guarded by the old value: a vote changed meanwhile is not switched twice.
             switched = await session.exec(
                 update(Vote)
                 .where(
@@ -422,23 +451,28 @@ async def _apply_kind(
                 .returning(Vote.target_id)
             )
             for (target_id,) in switched.all():
-                count(target_id, -value, -1)
-                count(target_id, value, +1)
+                moves.count(target_id, -value, -1)
+                moves.count(target_id, value, +1)
 
-    if not touched:
+
+async def _follow_moves(
+    session: AsyncSession, kind: VoteTarget, moves: _Moves, *, now: datetime, result: BatchResult
+) -> None:
+    """Counters, pros/cons' tallies and recommendations' posts follow the rows written."""
+    if not moves.touched:
         return
-    if any(up or down for up, down in moved.values()):
-        await _move_counters(session, kind, moved)
-    result.changed_targets[kind].update(touched)
+    if any(up or down for up, down in moves.moved.values()):
+        await _move_counters(session, kind, moves.moved)
+    result.changed_targets[kind].update(moves.touched)
     if kind is VoteTarget.PRO_CON:
-        await _move_pro_con_tallies(session, appeared)
+        await _move_pro_con_tallies(session, moves.appeared)
     if kind is VoteTarget.RECOMMENDATION:
         posts = await session.exec(
             update(AdvicePost)
             .where(
                 AdvicePost.id.in_(  # type: ignore[union-attr]
                     select(Recommendation.post_id).where(
-                        Recommendation.id.in_(sorted(touched))  # type: ignore[union-attr]
+                        Recommendation.id.in_(sorted(moves.touched))  # type: ignore[union-attr]
                     )
                 )
             )

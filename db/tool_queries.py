@@ -3,7 +3,7 @@ tools, all from stored counters (no COUNT over votes, stacks or follows)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.comparison import Reason, ToolRef
 from db.models import (
     Category,
     CompareDay,
@@ -34,6 +35,17 @@ class TallyTotals:
     stacks: int = 0
     followers: int = 0
     votes: int = 0
+
+
+async def tool_refs(session: AsyncSession, tool_ids: Iterable[int]) -> dict[int, ToolRef]:
+    """The tools among `tool_ids` still in the catalog, by id; ids removed since are absent."""
+    wanted = sorted(set(tool_ids))
+    if not wanted:
+        return {}
+    rows = await session.exec(
+        select(Tool.id, Tool.slug, Tool.name).where(Tool.id.in_(wanted))  # type: ignore[union-attr]
+    )
+    return {row.id: ToolRef(row.id, row.slug, row.name) for row in rows.all()}
 
 
 async def tools_with_categories(
@@ -114,6 +126,19 @@ REASON_COLUMNS = (
     ProCon.imported_source,
     ProCon.imported_as_of,
 )
+
+
+def reason_of(row: Any) -> Reason:
+    """A `Reason` from a pros and cons row: a ProCon, or a row of `REASON_COLUMNS`."""
+    return Reason(
+        id=row.id or 0,
+        text=row.text,
+        up=row.up_count,
+        down=row.down_count,
+        imported=row.imported_count,
+        imported_source=row.imported_source,
+        imported_as_of=row.imported_as_of,
+    )
 
 
 def visible_in(guild_id: int | None) -> Any:

@@ -262,8 +262,10 @@ def test_shard_settings_reach_the_bot(engine, sessions):
 
 async def test_every_cog_loads_and_no_two_commands_share_a_name(settings, engine, sessions):
     from bot.bot import cog_extensions
+    from cogs._shared.flows import Flows
 
     bot = StackupBot(settings, engine, sessions)
+    bot.flows = Flows(bot)  # as setup_hook builds it before loading the cogs
     for extension in cog_extensions():
         # A second command with a taken name raises CommandAlreadyRegistered here.
         await bot.load_extension(extension)

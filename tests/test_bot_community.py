@@ -12,6 +12,7 @@ from sqlmodel import select
 from bot.core.ratelimit import RateLimited
 from bot.errors import InvalidInput, UnknownTool
 from bot.services.community import CommunityService
+from bot.services.follows import FollowService
 from db import community
 from db.models import Follow, MemberPreference, StackEntry, Tool, ToolTally
 from tests.conftest import add_tools, final, last_error, make_settings, rows, sqlite_url
@@ -405,7 +406,7 @@ async def test_followers_told_per_post_are_capped_and_read_once_each(db):
         await community.set_mention_in_posts(
             session, guild_id=guild_id + 1, member_id=1, value=True
         )
-    service = CommunityService(db)
+    service = FollowService(db)
     everyone = await service.followers_to_tell(
         guild_id=guild_id, tool_ids=[flask, django], asker_id=asker
     )

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from bot.core.advice import DecisionLine
 from bot.core.comparison import ToolRef
+from bot.core.decisions import DecisionLine
 from bot.core.ratelimit import RateLimited
 from bot.core.voting import ReactionEvent
 from bot.errors import InvalidInput, UnknownTool

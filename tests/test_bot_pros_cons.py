@@ -175,7 +175,7 @@ async def test_one_vote_per_member_across_voting_messages(world, simcord_env, se
     # recount of the other message, leaves it.
     await world["cy"].unreact(second, "1️⃣")
     assert (await reason(sessions, "For it flexibility")).up_count == 1
-    await simcord_env.bot.get_cog("Votes").recount(other_channel.id, second.id)
+    await simcord_env.bot.flows.recounts.recount(other_channel.id, second.id)
     await simcord_env.settle()
     assert (await reason(sessions, "For it flexibility")).up_count == 1
     await world["cy"].unreact(first, "1️⃣")
@@ -190,7 +190,7 @@ async def test_a_vote_cast_by_button_survives_recounts(world, simcord_env, sessi
     await world["ada"].click(asked.response, label="Vote for that one")
     # The voting message listing it shows the vote.
     assert "4️⃣ `7` Secured (6 StackShare + 1 members)" in lines_of(last_message(world["channel"]))
-    await simcord_env.bot.get_cog("Votes").recount(world["channel"].id, message.id)
+    await simcord_env.bot.flows.recounts.recount(world["channel"].id, message.id)
     await simcord_env.settle()
     assert (await reason(sessions, "Secured")).up_count == 1
     # Reacting adds nothing; taking that reaction away withdraws the vote, as members expect.
@@ -287,7 +287,7 @@ async def test_merge_keeps_every_voter_once(world, simcord_env, sessions):
     # The message listed both: the duplicate's number no longer counts there, and ben, who
     # voted with it, keeps his vote through a recount that shows him on no kept number.
     await world["ada"].unreact(message, tiny)
-    await simcord_env.bot.get_cog("Votes").recount(world["channel"].id, message.id)
+    await simcord_env.bot.flows.recounts.recount(world["channel"].id, message.id)
     await simcord_env.settle()
     assert (await reason(sessions, "Small core")).up_count == 3
     # The message shows the counts of the moment, the merged item's number gone.

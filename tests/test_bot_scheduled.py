@@ -142,7 +142,7 @@ async def test_an_idle_post_closes_once_with_its_verdict_and_tells_the_asker(
 
     messages = len(thread.history())
     assert job not in simcord_env.bot.timers.job_ids()
-    await simcord_env.bot.get_cog("Scheduled").sweep()
+    await simcord_env.bot.flows.schedule.sweep()
     assert len(thread.history()) == messages
 
 
@@ -168,7 +168,7 @@ async def test_a_restart_between_scheduling_and_the_deadline_still_closes_once(
 
     await simcord_env.restart_bot(restarted(settings, engine, sessions, chart_renderer, clock))
     assert job not in simcord_env.bot.timers.job_ids()
-    await simcord_env.bot.get_cog("Scheduled").sweep()
+    await simcord_env.bot.flows.schedule.sweep()
     await simcord_env.settle()
     assert len(idle_verdicts(thread)) == 1
 
@@ -245,9 +245,9 @@ async def test_the_reminder_bumps_a_post_once_mentioning_only_opted_in_followers
     assert (await post_row(sessions)).reminder_sent_at == clock.now()
 
     count = len(thread.history())
-    await simcord_env.bot.get_cog("Scheduled").sweep()
+    await simcord_env.bot.flows.schedule.sweep()
     await simcord_env.restart_bot(restarted(settings, engine, sessions, chart_renderer, clock))
-    await simcord_env.bot.get_cog("Scheduled").sweep()
+    await simcord_env.bot.flows.schedule.sweep()
     await simcord_env.settle()
     assert len(thread.history()) == count
 
@@ -275,7 +275,7 @@ async def test_a_day_before_the_idle_close_the_asker_is_asked_to_accept(
         str(world["ada"].id)
     ]
     count = len(thread.history())
-    await simcord_env.bot.get_cog("Scheduled").sweep()
+    await simcord_env.bot.flows.schedule.sweep()
     await simcord_env.settle()
     assert len(thread.history()) == count
     assert (await post_row(sessions)).status == "open"
@@ -357,7 +357,7 @@ async def test_the_weekly_digest_goes_out_once_a_week_also_across_restarts(
 
     # Fired again, swept, restarted: still one digest this week.
     await fire(simcord_env, job)
-    await simcord_env.bot.get_cog("Scheduled").sweep()
+    await simcord_env.bot.flows.schedule.sweep()
     await simcord_env.restart_bot(restarted(settings, engine, sessions, chart_renderer, clock))
     await simcord_env.settle()
     assert len(world["digests"].history()) == 1
@@ -383,7 +383,7 @@ async def test_a_digest_set_after_this_weeks_moment_waits_for_next_week(
     await world["admin"].slash(
         world["channel"], "stackup setup", digest_channel=world["digests"], digest_hour=9
     )
-    await simcord_env.bot.get_cog("Scheduled").sweep()
+    await simcord_env.bot.flows.schedule.sweep()
     await simcord_env.settle()
     assert world["digests"].history() == []
     assert await rows(sessions, select(JobRun)) == []
@@ -458,11 +458,11 @@ async def test_an_idle_verdict_that_failed_to_go_out_is_announced_by_the_sweep_o
     assert idle_verdicts(thread) == []
 
     clock.advance(minutes=10)
-    await simcord_env.bot.get_cog("Scheduled").sweep()
+    await simcord_env.bot.flows.schedule.sweep()
     await simcord_env.settle()
     assert len(idle_verdicts(thread)) == 1
     assert (await post_row(sessions)).verdict_posted_at == clock.now()
-    await simcord_env.bot.get_cog("Scheduled").sweep()
+    await simcord_env.bot.flows.schedule.sweep()
     await simcord_env.settle()
     assert len(idle_verdicts(thread)) == 1
 
@@ -472,7 +472,7 @@ async def test_a_post_closed_by_its_asker_is_not_announced_again(simcord_env, wo
     thread, _ = await open_post(simcord_env, world)
     await world["ada"].slash(thread, "advice close")
     count = len(thread.history())
-    await simcord_env.bot.get_cog("Scheduled").sweep()
+    await simcord_env.bot.flows.schedule.sweep()
     await simcord_env.settle()
     assert len(thread.history()) == count
     assert (await post_row(sessions)).verdict_posted_at is not None
@@ -578,6 +578,6 @@ async def test_a_crashing_job_is_logged_as_an_error_not_passed_over(
     monkeypatch.setattr(simcord_env.bot.services.schedule, "open_posts", broken)
     await fire(simcord_env, "sweep")
     (logged,) = [r for r in caplog.records if r.levelname == "ERROR" and r.name.startswith("cogs")]
-    assert (logged.name, logged.getMessage()) == ("cogs.schedule.cog", "scheduled sweep failed")
+    assert (logged.name, logged.getMessage()) == ("cogs.schedule.jobs", "scheduled sweep failed")
     assert isinstance(logged.exc_info[1], RuntimeError)
     assert (await post_row(sessions)).status == "open"

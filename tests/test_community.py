@@ -10,6 +10,7 @@ from sqlalchemy import func, text
 from sqlmodel import select
 
 from bot.services.compare import CompareService
+from bot.services.follows import FollowService
 from db import community, migrate
 from db.engine import create_engine, create_session_factory
 from db.models import Comparison, ComparisonTool, Follow, StackEntry, ToolTally
@@ -75,8 +76,8 @@ async def test_concurrent_follows_of_one_member_make_one_row_and_count_once(db, 
 
 
 async def test_set_follows_follows_exactly_the_choice(db, tools):
-    service = CompareService(db)
-    refs = await service.tool_refs(tools[:3])
+    service = FollowService(db)
+    refs = await CompareService(db).tool_refs(tools[:3])
     change = await service.set_follows(
         guild_id=GUILD, member_id=1, offered=refs, chosen=[tools[0], tools[1], 99_999]
     )
@@ -206,8 +207,8 @@ async def test_a_comparison_reads_the_same_on_both_databases(db, tools):
 
 
 async def test_members_changing_follows_at_once_neither_deadlock_nor_miscount(db, tools):
-    service = CompareService(db)
-    refs = await service.tool_refs(tools)
+    service = FollowService(db)
+    refs = await CompareService(db).tool_refs(tools)
     rng_orders = [tools, list(reversed(tools))]
 
     async def flip(member: int, round_: int):

@@ -11,17 +11,16 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from bot.core.voting import DOWN, NUMBERED, UP, Option, ReactionEvent, Recount
+from bot.core.voting import DOWN, NUMBERED, UP, Option, ReactionEvent, Recount, VoteTarget
 from bot.services.advice import AdviceService
 from bot.services.votes import VoteService
-from cogs.votes.cog import Votes
+from cogs.votes.flows import Recounts
 from db.models import (
     AdvicePost,
     ProCon,
     Recommendation,
     ToolTally,
     Vote,
-    VoteTarget,
 )
 from db.reaction_votes import apply_vote_batch, register_vote_message
 from db.types import utcnow
@@ -260,8 +259,8 @@ class PagingHttp:
 async def test_reaction_users_are_read_100_a_page_without_bots():
     users = [{"id": str(1000 + n), "bot": n % 50 == 0} for n in range(250)]
     http = PagingHttp(users)
-    cog = Votes(SimpleNamespace(http=http))
-    found = await cog._reactors(1, 2, UP)
+    recounts = Recounts(SimpleNamespace(http=http))
+    found = await recounts._reactors(1, 2, UP)
     assert found == frozenset(1000 + n for n in range(250) if n % 50)
     assert http.calls == [(100, None), (100, 1099), (100, 1199)]
 

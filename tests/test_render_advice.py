@@ -13,12 +13,12 @@ from bot.core.advice import (
     AdviceListItem,
     AdvicePage,
     AdviceSummary,
-    DecisionLine,
     RecommendationLine,
     ToolAdvice,
     ranked,
 )
 from bot.core.comparison import Comparison, ToolRef
+from bot.core.decisions import DecisionLine
 from bot.render.advice import (
     advice_figures_line,
     advice_list_embed,

@@ -23,12 +23,13 @@ import pytest
 from sqlmodel import select
 
 from bot.bot import StackupBot
+from bot.core.schedule import Claim
 from bot.services.advice import AdviceService, NewPost
+from cogs._shared.flows import Flows
 from cogs.advice.cog import Advice
 from cogs.schedule.cog import Scheduled
 from db.engine import create_engine, create_session_factory
 from db.models import AdvicePost, GuildSettings, JobRun, Tool
-from db.scheduling import Claim
 from tests.conftest import FakeClock, add_tools, make_settings, rows
 from tests.discord_contract import problems_in
 
@@ -165,6 +166,8 @@ class Process:
         return self.api.answer(route.method, path, body)
 
     async def start(self) -> None:
+        # What setup_hook builds before it loads the cogs (this bot never logs in).
+        self.bot.flows = Flows(self.bot)
         await self.bot.add_cog(Advice(self.bot))
         await self.bot.add_cog(Scheduled(self.bot))
 
@@ -172,7 +175,7 @@ class Process:
         """What APScheduler's sweep job runs (its timing is tested in test_schedule.py)."""
         cog = self.bot.get_cog("Scheduled")
         assert isinstance(cog, Scheduled)
-        await cog.sweep()
+        await self.bot.flows.schedule.sweep()
 
     async def close(self) -> None:
         await self.bot.remove_cog("Scheduled")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.comparison import ToolRef
+from bot.core.decisions import DecisionLine
 from bot.core.text import one_line
 from bot.errors import InvalidInput
 
@@ -148,28 +149,6 @@ class ToolAdvice:
     tool: ToolRef
     named: int = 0
     won: int = 0
-
-
-@dataclass(frozen=True)
-class DecisionLine:
-    """ "<member> chose Flask over Django": the verdict of a closed advice post (linked by its
-    thread), or a `/decision` (linked by its message, voted on with 👍)."""
-
-    member_id: int
-    chosen: ToolRef
-    over: tuple[ToolRef, ...]
-    created_at: datetime
-    guild_id: int = 0
-    thread_id: int | None = None  # the advice post's thread
-    id: int = 0
-    channel_id: int | None = None
-    message_id: int | None = None  # the /decision message, whose 👍 are its votes
-    up: int = 0
-    reason: str = ""
-
-    @property
-    def votable(self) -> bool:
-        return self.message_id is not None
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,16 @@ class FollowResult:
 
 
 @dataclass(frozen=True)
+class FollowChange:
+    """What choosing among offered tools did: each offered tool is in `followed` (newly),
+    `unfollowed` (newly), and in `now_following` when followed after the change."""
+
+    followed: tuple[ToolRef, ...]
+    unfollowed: tuple[ToolRef, ...]
+    now_following: tuple[ToolRef, ...]
+
+
+@dataclass(frozen=True)
 class Following:
     tools: tuple[StackTool, ...]
     mention_in_posts: bool

@@ -12,7 +12,7 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from bot.core.advice import GuildConfig
+from bot.core.advice import AdviceSummary, GuildConfig, RecommendationLine
 from bot.errors import InvalidInput
 
 # A post nobody has recommended anything in is bumped once, this long after it opened.
@@ -25,6 +25,14 @@ DEFAULT_DIGEST_DAY = 0  # Monday
 DEFAULT_DIGEST_HOUR = 9
 # A guild id's shard, as Discord routes it.
 SHARD_SHIFT = 22
+
+
+class Claim(StrEnum):
+    """Who does a piece of scheduled work that several processes or tasks may reach at once."""
+
+    CLAIMED = "claimed"  # this caller does the work
+    DONE = "done"  # somebody did it
+    HELD = "held"  # somebody is doing it (or died doing it: taken over once stale)
 
 
 class PostWork(StrEnum):
@@ -224,3 +232,22 @@ def serves(guild_id: int, shard_ids: Sequence[int] | None, shard_count: int) -> 
     if shard_ids is None or shard_count <= 1:
         return True
     return shard_of(guild_id, shard_count) in shard_ids
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A post's one reminder, claimed: the followers it mentions."""
+
+    post: AdviceSummary
+    mention_ids: tuple[int, ...]
+    claimed_at: datetime
+
+
+@dataclass(frozen=True)
+class IdleWarning:
+    """The asker's warning before an idle close, claimed: the best recommendations so far."""
+
+    post: AdviceSummary
+    closes_at: datetime
+    best: tuple[RecommendationLine, ...]
+    claimed_at: datetime

@@ -10,19 +10,28 @@ One target can be listed on several messages (a pro on every voting message that
 so a vote remembers the message whose reaction cast it, its owner: a removal or a recount on
 another message leaves it alone. A vote cast without a reaction (a button) has no owner; a
 reaction's removal on any message withdraws it, recounts never do.
-Nothing here knows Discord or the database; `db/reaction_votes.py` applies it in batches.
+Nothing here knows Discord or the database; `db/reaction_votes.py` applies it in batches and
+reports what a batch changed as the plain data at the end of this module.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 
 UP = "👍"
 DOWN = "👎"
 NUMBERED = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
 # Reactions with any other emoji are never votes; the bot drops them before any work.
 VOTING_EMOJIS = frozenset((UP, DOWN, *NUMBERED))
+
+
+class VoteTarget(StrEnum):
+    PRO_CON = "pro_con"
+    RECOMMENDATION = "recommendation"
+    DECISION = "decision"
 
 
 @dataclass(frozen=True)
@@ -135,3 +144,61 @@ def run_steps(current: int | None, steps: Iterable[Step], owner: int | None = No
             if step.value in stale:
                 stale.remove(step.value)
     return Outcome(current, vote, tuple(v for v in dict.fromkeys(stale) if v != vote), owner)
+
+
+# -- what the database says of vote messages, and what a written batch changed ----------
+
+
+@dataclass(frozen=True)
+class VoteMessageInfo:
+    """A registered vote message: which emoji votes for what, and who may not vote on it."""
+
+    message_id: int
+    channel_id: int
+    guild_id: int
+    kind: VoteTarget
+    excluded_member_id: int | None
+    is_open: bool
+    options: Mapping[str, Option]
+
+
+@dataclass(frozen=True)
+class StaleReaction:
+    """A reaction a member still shows for a vote they switched away from."""
+
+    channel_id: int
+    message_id: int
+    emoji: str
+    member_id: int
+    kind: VoteTarget = VoteTarget.RECOMMENDATION
+    target_id: int = 0
+    value: int = 0
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """A vote withdrawn by taking a reaction away on `message_id`. The member may still show
+    the reaction on another message listing the same target (a pro on two voting messages):
+    a recount of those finds it."""
+
+    kind: VoteTarget
+    target_id: int
+    member_id: int
+    guild_id: int
+    message_id: int
+
+
+@dataclass
+class BatchResult:
+    """A written batch: how many items counted, and what changed that Discord should show."""
+
+    applied: int = 0
+    ignored: int = 0
+    changed_targets: dict[VoteTarget, set[int]] = field(default_factory=lambda: defaultdict(set))
+    # Advice posts whose recommendations' votes changed (their rankings need showing again).
+    changed_posts: set[int] = field(default_factory=set)
+    # Vote messages of this batch listing a target whose votes changed (their counts need
+    # showing again), by kind.
+    changed_messages: dict[VoteTarget, set[int]] = field(default_factory=lambda: defaultdict(set))
+    stale_reactions: list[StaleReaction] = field(default_factory=list)
+    withdrawn: list[Withdrawn] = field(default_factory=list)

@@ -23,11 +23,11 @@ from bot.core.advice import (
     AdviceListItem,
     AdvicePage,
     AdviceSummary,
-    DecisionLine,
     RecommendationLine,
     ToolAdvice,
 )
 from bot.core.comparison import ToolRef
+from bot.core.decisions import DecisionLine
 from bot.render.about import BRAND_COLOUR
 from bot.render.compare import (
     BUDGET,

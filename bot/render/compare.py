@@ -327,18 +327,25 @@ def _comparison_embeds(
     comparison: Comparison, detail: Detail, *, guild: bool, chart: bool, advice: str | None
 ) -> list[discord.Embed]:
     tools = comparison.tools
+    embeds = [_overview_embed(comparison, detail, guild=guild, advice=advice)]
+    if len(tools) > 1:
+        embeds.append(_differences_embed(comparison, detail))
+    embeds.extend(_column_embed(tool, detail) for tool in tools)
+    if chart:
+        embeds[-1].set_image(url=f"attachment://{CHART_FILENAME}")
+    return embeds
+
+
+def _overview_embed(
+    comparison: Comparison, detail: Detail, *, guild: bool, advice: str | None
+) -> discord.Embed:
+    """Categories, then each tool's summary side by side, related comparisons, advice."""
+    tools = comparison.tools
     overview = discord.Embed(title=title_for(tools), colour=BRAND_COLOUR)
     paths = list(dict.fromkeys(tool.category_path for tool in tools))
     overview.description = "\n".join(f"📂 {clip(path, detail.line * 2)}" for path in paths)
     for tool in tools:
-        lines = []
-        if detail.description:
-            lines.append(clip(one_line(tool.description), detail.description))
-        lines.append(f"*{clip(_facts_line(tool), detail.line)}*")
-        lines.append(member_figures(tool.figures, guild=guild))
-        sources = external_figures(tool.external)
-        lines.extend(clip(line, detail.line * 2) for line in sources[: detail.sources])
-        _field(overview, tool.name, "\n".join(lines), inline=True)
+        _field(overview, tool.name, _summary(tool, detail, guild=guild), inline=True)
     if comparison.related:
         _field(
             overview,
@@ -353,37 +360,44 @@ def _comparison_embeds(
     footer = _counts_footer(tools, guild=guild)
     if footer:
         overview.set_footer(text=footer)
+    return overview
 
-    embeds = [overview]
-    if len(tools) > 1:
-        found = discord.Embed(title="Differences", colour=BRAND_COLOUR)
-        for difference in differences(tools, today=comparison.today):
-            _field(found, difference.topic, _difference_value(difference, detail.line))
-        common = shared_integrations(tools)
-        if common:
-            _field(found, "Integrations in common", ", ".join(common))
-        embeds.append(found)
 
-    for tool in tools:
-        embed = discord.Embed(title=clip(tool.name, TITLE), colour=BRAND_COLOUR)
-        if detail.features and tool.features:
-            shown = tool.features[: detail.features]
-            text = "\n".join(f"• {clip(feature, detail.line)}" for feature in shown)
-            if len(tool.features) > len(shown):
-                text += f"\n+{len(tool.features) - len(shown)} more (/tool {tool.slug})"
-            _field(embed, "Features", text)
-        _field(
-            embed, "Pros", reason_lines(tool.pros, detail.reasons, detail.reason_text), inline=True
-        )
-        _field(
-            embed, "Cons", reason_lines(tool.cons, detail.reasons, detail.reason_text), inline=True
-        )
-        if tool.integrations and detail.features:
-            _field(embed, "Integrations", clip(", ".join(tool.integrations), detail.line * 2))
-        embeds.append(embed)
-    if chart:
-        embeds[-1].set_image(url=f"attachment://{CHART_FILENAME}")
-    return embeds
+def _summary(tool: ToolCard, detail: Detail, *, guild: bool) -> str:
+    lines = []
+    if detail.description:
+        lines.append(clip(one_line(tool.description), detail.description))
+    lines.append(f"*{clip(_facts_line(tool), detail.line)}*")
+    lines.append(member_figures(tool.figures, guild=guild))
+    sources = external_figures(tool.external)
+    lines.extend(clip(line, detail.line * 2) for line in sources[: detail.sources])
+    return "\n".join(lines)
+
+
+def _differences_embed(comparison: Comparison, detail: Detail) -> discord.Embed:
+    found = discord.Embed(title="Differences", colour=BRAND_COLOUR)
+    for difference in differences(comparison.tools, today=comparison.today):
+        _field(found, difference.topic, _difference_value(difference, detail.line))
+    common = shared_integrations(comparison.tools)
+    if common:
+        _field(found, "Integrations in common", ", ".join(common))
+    return found
+
+
+def _column_embed(tool: ToolCard, detail: Detail) -> discord.Embed:
+    """One tool's column: features, pros and cons, integrations."""
+    embed = discord.Embed(title=clip(tool.name, TITLE), colour=BRAND_COLOUR)
+    if detail.features and tool.features:
+        shown = tool.features[: detail.features]
+        text = "\n".join(f"• {clip(feature, detail.line)}" for feature in shown)
+        if len(tool.features) > len(shown):
+            text += f"\n+{len(tool.features) - len(shown)} more (/tool {tool.slug})"
+        _field(embed, "Features", text)
+    _field(embed, "Pros", reason_lines(tool.pros, detail.reasons, detail.reason_text), inline=True)
+    _field(embed, "Cons", reason_lines(tool.cons, detail.reasons, detail.reason_text), inline=True)
+    if tool.integrations and detail.features:
+        _field(embed, "Integrations", clip(", ".join(tool.integrations), detail.line * 2))
+    return embed
 
 
 def chart_spec(tools: Sequence[ToolCard]) -> ChartSpec:
@@ -415,6 +429,20 @@ def tool_embeds(
 def _tool_embeds(
     card: ToolCard, detail: Detail, *, guild: bool, chart: bool, advice: str | None
 ) -> list[discord.Embed]:
+    main = _card_embed(card, detail, guild=guild, advice=advice)
+    votes = discord.Embed(title=f"{clip(card.name, 200)}: pros and cons", colour=BRAND_COLOUR)
+    count = detail.reasons * 2
+    _field(votes, "Pros", reason_lines(card.pros, count, detail.reason_text), inline=True)
+    _field(votes, "Cons", reason_lines(card.cons, count, detail.reason_text), inline=True)
+    if chart:
+        votes.set_image(url=f"attachment://{CHART_FILENAME}")
+    return [main, votes]
+
+
+def _card_embed(
+    card: ToolCard, detail: Detail, *, guild: bool, advice: str | None
+) -> discord.Embed:
+    """Everything about the tool but its pros and cons."""
     # The card has room for more than a comparison column: scale the detail up.
     description_limit = min(DESCRIPTION, detail.description * 4)
     main = discord.Embed(
@@ -426,6 +454,26 @@ def _tool_embeds(
         colour=BRAND_COLOUR,
     )
     _field(main, "Category", card.category_path)
+    facts = _card_facts(card)
+    if facts:
+        _field(main, "Facts", "\n".join(facts), inline=True)
+    links = _card_links(card)
+    if links:
+        _field(main, "Links", "\n".join(links), inline=True)
+    _field(main, "Members", member_figures(card.figures, guild=guild), inline=True)
+    if advice:
+        _field(main, "Advice here", clip(advice, FIELD_VALUE))
+    external = external_figures(card.external)
+    if external:
+        _field(main, "Figures from elsewhere", "\n".join(external))
+    _card_lists(main, card, detail)
+    footer = _counts_footer([card], guild=guild)
+    if footer:
+        main.set_footer(text=footer)
+    return main
+
+
+def _card_facts(card: ToolCard) -> list[str]:
     facts = []
     if card.language:
         facts.append(
@@ -435,21 +483,20 @@ def _tool_embeds(
         facts.append(f"License: {card.license}")
     if card.first_release:
         facts.append(f"First release: {card.first_release}")
-    if facts:
-        _field(main, "Facts", "\n".join(facts), inline=True)
+    return facts
+
+
+def _card_links(card: ToolCard) -> list[str]:
     links = []
     if card.website:
         links.append(f"[Website]({card.website})")
     if card.repository:
         links.append(f"[Repository]({card.repository})")
-    if links:
-        _field(main, "Links", "\n".join(links), inline=True)
-    _field(main, "Members", member_figures(card.figures, guild=guild), inline=True)
-    if advice:
-        _field(main, "Advice here", clip(advice, FIELD_VALUE))
-    external = external_figures(card.external)
-    if external:
-        _field(main, "Figures from elsewhere", "\n".join(external))
+    return links
+
+
+def _card_lists(main: discord.Embed, card: ToolCard, detail: Detail) -> None:
+    """Aliases, features, integrations and alternatives, each a field when there are any."""
     if card.aliases:
         _field(main, "Also known as", clip(", ".join(card.aliases), detail.line * 2))
     if card.features:
@@ -466,17 +513,6 @@ def _tool_embeds(
             "Alternatives",
             clip(", ".join(alt.name for alt in card.alternatives), detail.line * 3),
         )
-    footer = _counts_footer([card], guild=guild)
-    if footer:
-        main.set_footer(text=footer)
-
-    votes = discord.Embed(title=f"{clip(card.name, 200)}: pros and cons", colour=BRAND_COLOUR)
-    count = detail.reasons * 2
-    _field(votes, "Pros", reason_lines(card.pros, count, detail.reason_text), inline=True)
-    _field(votes, "Cons", reason_lines(card.cons, count, detail.reason_text), inline=True)
-    if chart:
-        votes.set_image(url=f"attachment://{CHART_FILENAME}")
-    return [main, votes]
 
 
 # ---------------------------------------------------------------- alternatives

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.core.advice import DecisionLine
+from bot.core.decisions import DecisionLine
 from bot.render.about import BRAND_COLOUR
 from bot.render.compare import FIELD_VALUE, clip, one_line
 

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 import discord
 
 from bot.core.comparison import ToolRef
+from bot.core.schedule import IdleWarning, Reminder
 from bot.core.text import one_line
 from bot.render import only_pinging
 from bot.render.compare import clip
-from bot.services.scheduling import IdleWarning, Reminder
 
 CONTENT_LIMIT = 2000
 TOOL_NAME = 40

@@ -17,10 +17,12 @@ from bot.services.compare import CompareService
 from bot.services.decisions import DecisionService
 from bot.services.digest import DigestService
 from bot.services.external_stats import ExternalStatsService
+from bot.services.follows import FollowService
 from bot.services.github_api import GitHubApi
+from bot.services.guild_settings import GuildSettingsService
 from bot.services.meta import MetaService
 from bot.services.pros_cons import ProsConsService
-from bot.services.scheduling import ScheduleService
+from bot.services.schedule import ScheduleService
 from bot.services.votes import BatchResult, VoteService
 from bot.settings import Settings
 from db.engine import SessionFactory
@@ -32,9 +34,11 @@ class Services:
     meta: MetaService
     compare: CompareService
     advice: AdviceService
+    guild_settings: GuildSettingsService
     pros_cons: ProsConsService
     decisions: DecisionService
     community: CommunityService
+    follows: FollowService
     votes: VoteService
     schedule: ScheduleService
     digests: DigestService
@@ -66,9 +70,11 @@ class Services:
             meta=MetaService(sessions),
             compare=CompareService(sessions, clock=clock),
             advice=advice,
+            guild_settings=GuildSettingsService(sessions, clock=clock),
             pros_cons=ProsConsService(sessions, clock=clock),
             decisions=DecisionService(sessions, clock=clock),
             community=CommunityService(sessions),
+            follows=FollowService(sessions),
             votes=VoteService(
                 sessions, clock=clock, on_applied=on_votes_applied, on_failed=on_votes_failed
             ),

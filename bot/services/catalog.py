@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.comparison import ToolRef
 from bot.core.resolver import CatalogIndex, ToolEntry
@@ -14,6 +15,25 @@ from bot.errors import InvalidInput, UnknownTool
 from db.catalog_import import CatalogStats, catalog_revision, catalog_stats, read_revision
 from db.engine import SessionFactory
 from db.models import Tool, ToolAlias
+from db.tool_queries import tool_refs
+
+
+class ToolsGone(InvalidInput):
+    """Tools named by an old button were removed from the catalog since."""
+
+    def __init__(self) -> None:
+        super().__init__("Those tools are no longer in the catalog; run the command again.")
+
+
+async def existing_refs(session: AsyncSession, tool_ids: Sequence[int]) -> list[ToolRef]:
+    """The tools still in the catalog, in the order given, without repeats; `ToolsGone` when
+    none is. Ids come from old buttons, or from the resolver's index, which may be a few
+    seconds behind an import that removed some."""
+    found = await tool_refs(session, tool_ids)
+    refs = [found[tool_id] for tool_id in dict.fromkeys(tool_ids) if tool_id in found]
+    if not refs:
+        raise ToolsGone()
+    return refs
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Comparison use-cases: load tool cards from stored counters, record comparisons for "Related
-comparisons", list pros/cons and alternatives, set follows. No Discord here."""
+comparisons", list pros/cons and alternatives. No Discord here."""
 
 from __future__ import annotations
 
@@ -24,10 +24,9 @@ from bot.core.comparison import (
     ToolRef,
     ranked,
 )
-from bot.errors import InvalidInput
-from db import community
+from bot.services.catalog import ToolsGone, existing_refs
 from db.engine import SessionFactory
-from db.models import Category, ReasonKind, Tool
+from db.models import Category, ExternalStat, ReasonKind, Tool
 from db.tool_queries import (
     TallyTotals,
     aliases_of,
@@ -35,6 +34,7 @@ from db.tool_queries import (
     external_stats_of,
     integrations_of,
     pros_cons_of,
+    reason_of,
     record_comparison,
     related_comparisons,
     tallies_of,
@@ -45,42 +45,11 @@ from db.types import utcnow
 MAX_COMPARED = 5
 
 
-class ToolsGone(InvalidInput):
-    """Tools named by an old button were removed from the catalog since."""
-
-    def __init__(self) -> None:
-        super().__init__("Those tools are no longer in the catalog; run the command again.")
-
-
-@dataclass(frozen=True)
-class FollowChange:
-    followed: tuple[ToolRef, ...]
-    unfollowed: tuple[ToolRef, ...]
-    now_following: tuple[ToolRef, ...]
-
-
-def _reason(row: Any) -> Reason:
-    """From a pros_cons row (columns named as on ProCon)."""
-    return Reason(
-        id=row.id or 0,
-        text=row.text,
-        up=row.up_count,
-        down=row.down_count,
-        imported=row.imported_count,
-        imported_source=row.imported_source,
-        imported_as_of=row.imported_as_of,
-    )
-
-
 def _pros_and_cons(rows: Sequence[Any]) -> tuple[tuple[Reason, ...], tuple[Reason, ...]]:
     """A tool's pros and cons, each ranked."""
-    pros = ranked([_reason(row) for row in rows if row.kind == ReasonKind.PRO])
-    cons = ranked([_reason(row) for row in rows if row.kind == ReasonKind.CON])
+    pros = ranked([reason_of(row) for row in rows if row.kind == ReasonKind.PRO])
+    cons = ranked([reason_of(row) for row in rows if row.kind == ReasonKind.CON])
     return tuple(pros), tuple(cons)
-
-
-def _ref(tool: Tool) -> ToolRef:
-    return ToolRef(tool.id or 0, tool.slug, tool.name)
 
 
 async def _existing(
@@ -94,6 +63,75 @@ async def _existing(
     if not ids:
         raise ToolsGone()
     return ids, tools
+
+
+@dataclass(frozen=True)
+class _CardReads:
+    """Everything a card shows beyond the tool's own row, read for all the tools at once: one
+    query per kind of fact, however many tools."""
+
+    aliases: dict[int, list[str]]
+    integrations: dict[int, list[str]]
+    alternatives: dict[int, list[tuple[int, str, str, str]]]
+    stats: dict[int, list[ExternalStat]]
+    reasons: dict[int, list[Any]]
+    here: dict[int, TallyTotals]
+    everywhere: dict[int, TallyTotals]
+
+    @classmethod
+    async def read(
+        cls, session: AsyncSession, ids: list[int], guild_id: int | None, *, full: bool
+    ) -> _CardReads:
+        aliases = await aliases_of(session, ids) if full else {}
+        integrations = await integrations_of(session, ids)
+        alternatives = await alternatives_of(session, ids) if full else {}
+        stats = await external_stats_of(session, ids)
+        reasons = await pros_cons_of(session, ids, guild_id)
+        here, everywhere = await tallies_of(session, ids, guild_id)
+        return cls(aliases, integrations, alternatives, stats, reasons, here, everywhere)
+
+    def card(self, tool_id: int, tool: Tool, category: Category) -> ToolCard:
+        pros, cons = _pros_and_cons(self.reasons.get(tool_id, []))
+        return ToolCard(
+            id=tool_id,
+            slug=tool.slug,
+            name=tool.name,
+            description=tool.description,
+            category=category.name,
+            category_path=category.path,
+            website=tool.website,
+            repository=tool.repository,
+            language=tool.language,
+            license=tool.license,
+            first_release=tool.first_release,
+            features=tuple(tool.features),
+            aliases=tuple(self.aliases.get(tool_id, ())),
+            integrations=tuple(self.integrations.get(tool_id, ())),
+            alternatives=tuple(
+                ToolRef(alt_id, slug, name)
+                for alt_id, slug, name, _ in self.alternatives.get(tool_id, ())
+            ),
+            external=tuple(
+                ExternalFigure(s.source, s.metric, s.value, s.as_of, s.source_url)
+                for s in self.stats.get(tool_id, ())
+            ),
+            pros=pros,
+            cons=cons,
+            figures=self.figures(tool_id),
+        )
+
+    def figures(self, tool_id: int) -> MemberFigures:
+        local = self.here.get(tool_id, TallyTotals())
+        total = self.everywhere.get(tool_id, TallyTotals())
+        return MemberFigures(
+            stacks_here=local.stacks,
+            stacks_everywhere=total.stacks,
+            followers_here=local.followers,
+            followers_everywhere=total.followers,
+            votes_here=local.votes,
+            # A sum over guilds: other guilds' own pros are not shown here.
+            votes_everywhere=total.votes,
+        )
 
 
 class CompareService:
@@ -150,136 +188,36 @@ class CompareService:
     ) -> list[ToolCard]:
         """`full` adds what only a tool's own card shows (aliases, alternatives); a comparison
         shows alternatives behind a button, so it does not read them."""
-        aliases = await aliases_of(session, ids) if full else {}
-        integrations = await integrations_of(session, ids)
-        alternatives = await alternatives_of(session, ids) if full else {}
-        stats = await external_stats_of(session, ids)
-        reasons = await pros_cons_of(session, ids, guild_id)
-        here, everywhere = await tallies_of(session, ids, guild_id)
-        cards = []
-        for tool_id in ids:
-            tool, category = tools[tool_id]
-            rows = reasons.get(tool_id, [])
-            pros, cons = _pros_and_cons(rows)
-            local = here.get(tool_id, TallyTotals())
-            total = everywhere.get(tool_id, TallyTotals())
-            cards.append(
-                ToolCard(
-                    id=tool_id,
-                    slug=tool.slug,
-                    name=tool.name,
-                    description=tool.description,
-                    category=category.name,
-                    category_path=category.path,
-                    website=tool.website,
-                    repository=tool.repository,
-                    language=tool.language,
-                    license=tool.license,
-                    first_release=tool.first_release,
-                    features=tuple(tool.features),
-                    aliases=tuple(aliases.get(tool_id, ())),
-                    integrations=tuple(integrations.get(tool_id, ())),
-                    alternatives=tuple(
-                        ToolRef(alt_id, slug, name)
-                        for alt_id, slug, name, _ in alternatives.get(tool_id, ())
-                    ),
-                    external=tuple(
-                        ExternalFigure(s.source, s.metric, s.value, s.as_of, s.source_url)
-                        for s in stats.get(tool_id, ())
-                    ),
-                    pros=pros,
-                    cons=cons,
-                    figures=MemberFigures(
-                        stacks_here=local.stacks,
-                        stacks_everywhere=total.stacks,
-                        followers_here=local.followers,
-                        followers_everywhere=total.followers,
-                        votes_here=local.votes,
-                        # A sum over guilds: other guilds' own pros are not shown here.
-                        votes_everywhere=total.votes,
-                    ),
-                )
-            )
-        return cards
+        found = await _CardReads.read(session, ids, guild_id, full=full)
+        return [found.card(tool_id, *tools[tool_id]) for tool_id in ids]
 
     async def reasons(self, tool_ids: Sequence[int], *, guild_id: int | None) -> list[ToolReasons]:
         async with self._sessions() as session:
-            ids, tools = await _existing(session, tool_ids)
-            rows = await pros_cons_of(session, ids, guild_id)
+            refs = await existing_refs(session, tool_ids)
+            rows = await pros_cons_of(session, [ref.id for ref in refs], guild_id)
         found = []
-        for tool_id in ids:
-            pros, cons = _pros_and_cons(rows.get(tool_id, []))
-            found.append(ToolReasons(_ref(tools[tool_id][0]), pros=pros, cons=cons))
+        for ref in refs:
+            pros, cons = _pros_and_cons(rows.get(ref.id, []))
+            found.append(ToolReasons(ref, pros=pros, cons=cons))
         return found
 
     async def alternatives(self, tool_ids: Sequence[int]) -> list[ToolAlternatives]:
         async with self._sessions() as session:
-            ids, tools = await _existing(session, tool_ids)
-            rows = await alternatives_of(session, ids)
+            refs = await existing_refs(session, tool_ids)
+            rows = await alternatives_of(session, [ref.id for ref in refs])
         return [
             ToolAlternatives(
-                _ref(tools[tool_id][0]),
+                ref,
                 tuple(
                     Alternative(ToolRef(alt_id, slug, name), description)
-                    for alt_id, slug, name, description in rows.get(tool_id, ())
+                    for alt_id, slug, name, description in rows.get(ref.id, ())
                 ),
             )
-            for tool_id in ids
+            for ref in refs
         ]
 
     async def tool_refs(self, tool_ids: Sequence[int]) -> list[ToolRef]:
+        """The tools still in the catalog, in the order given, without repeats; `ToolsGone`
+        when none is."""
         async with self._sessions() as session:
-            ids, tools = await _existing(session, tool_ids)
-        return [_ref(tools[tool_id][0]) for tool_id in ids]
-
-    async def followed(self, *, guild_id: int, member_id: int, tool_ids: Sequence[int]) -> set[int]:
-        async with self._sessions() as session:
-            return await community.followed_among(
-                session, guild_id=guild_id, member_id=member_id, tool_ids=tool_ids
-            )
-
-    async def toggle_follow(self, *, guild_id: int, member_id: int, tool_id: int) -> bool:
-        """Follow the tool, or stop following it if the member did; True when now following.
-        One transaction, so two quick clicks cannot both follow."""
-        async with self._sessions() as session, session.begin():
-            if await community.unfollow(
-                session, guild_id=guild_id, member_id=member_id, tool_ids=[tool_id]
-            ):
-                return False
-            await community.follow(
-                session, guild_id=guild_id, member_id=member_id, tool_ids=[tool_id]
-            )
-        return True
-
-    async def set_follows(
-        self,
-        *,
-        guild_id: int,
-        member_id: int,
-        offered: Sequence[ToolRef],
-        chosen: Sequence[int],
-    ) -> FollowChange:
-        """Among the tools offered, follow exactly those chosen."""
-        chosen_ids = set(chosen)
-        followed: list[int] = []
-        unfollowed: list[int] = []
-        async with self._sessions() as session, session.begin():
-            # One pass in id order: tally rows are shared by the guild's members, and two
-            # members locking them in opposite orders would deadlock on PostgreSQL.
-            for tool_id in sorted({t.id for t in offered}):
-                if tool_id in chosen_ids:
-                    followed += await community.follow(
-                        session, guild_id=guild_id, member_id=member_id, tool_ids=[tool_id]
-                    )
-                else:
-                    unfollowed += await community.unfollow(
-                        session, guild_id=guild_id, member_id=member_id, tool_ids=[tool_id]
-                    )
-            now = await community.followed_among(
-                session, guild_id=guild_id, member_id=member_id, tool_ids=[t.id for t in offered]
-            )
-        return FollowChange(
-            followed=tuple(t for t in offered if t.id in followed),
-            unfollowed=tuple(t for t in offered if t.id in unfollowed),
-            now_following=tuple(t for t in offered if t.id in now),
-        )
+            return await existing_refs(session, tool_ids)

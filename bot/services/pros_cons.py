@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.comparison import Reason, ToolRef, ranked
+from bot.core.comparison import Reason, ranked
 from bot.core.pros_cons import (
     KIND_WORDS,
     Added,
@@ -27,25 +27,13 @@ from bot.core.voting import NUMBERED
 from bot.errors import InvalidInput, NotAllowed
 from db import pros_cons as queries
 from db.engine import SessionFactory
-from db.models import ProCon, Tool, VoteMessage, VoteOption, VoteTarget
+from db.models import ProCon, VoteMessage, VoteOption, VoteTarget
 from db.reaction_votes import close_vote_messages, register_vote_message
-from db.tool_queries import REASON_COLUMNS, visible_in
+from db.tool_queries import REASON_COLUMNS, reason_of, tool_refs, visible_in
 from db.types import utcnow
 from db.votes import UnknownVoteTarget, cast_vote
 
 GONE = "That pro or con is gone: it was merged or removed."
-
-
-def _reason(row: object) -> Reason:
-    return Reason(
-        id=row.id or 0,  # type: ignore[attr-defined]
-        text=row.text,  # type: ignore[attr-defined]
-        up=row.up_count,  # type: ignore[attr-defined]
-        down=row.down_count,  # type: ignore[attr-defined]
-        imported=row.imported_count,  # type: ignore[attr-defined]
-        imported_source=row.imported_source,  # type: ignore[attr-defined]
-        imported_as_of=row.imported_as_of,  # type: ignore[attr-defined]
-    )
 
 
 class ProsConsService:
@@ -62,7 +50,7 @@ class ProsConsService:
     async def _listing(
         self, session: AsyncSession, tool_id: int, kind: str, guild_id: int | None
     ) -> ReasonList:
-        tool = await session.get(Tool, tool_id)
+        tool = (await tool_refs(session, [tool_id])).get(tool_id)
         if tool is None:
             raise InvalidInput("That tool is no longer in the catalog.")
         rows = await session.exec(
@@ -70,8 +58,8 @@ class ProsConsService:
                 ProCon.tool_id == tool_id, ProCon.kind == kind, visible_in(guild_id)
             )
         )
-        reasons = ranked([_reason(row) for row in rows.all()])
-        return ReasonList(ToolRef(tool.id or 0, tool.slug, tool.name), kind, tuple(reasons))
+        reasons = ranked([reason_of(row) for row in rows.all()])
+        return ReasonList(tool, kind, tuple(reasons))
 
     async def add(
         self,
@@ -129,7 +117,7 @@ class ProsConsService:
                     if change.changed
                     else []
                 )
-                return VoteCast(_reason(reason), change.changed, tuple(shown_on))
+                return VoteCast(reason_of(reason), change.changed, tuple(shown_on))
         except UnknownVoteTarget:
             # Merged or removed between the read and the vote; the vote rolled back with it.
             raise InvalidInput(GONE) from None
@@ -235,13 +223,13 @@ class ProsConsService:
             if not reasons:
                 return None
             first = next(iter(reasons.values()))
-            tool = await session.get(Tool, first.tool_id)
+            tool = (await tool_refs(session, [first.tool_id])).get(first.tool_id)
             total = len(
                 (await self._listing(session, first.tool_id, first.kind, message.guild_id)).reasons
             )
         by_emoji = dict(options)
         items = tuple(
-            (emoji, _reason(reasons[by_emoji[emoji]]))
+            (emoji, reason_of(reasons[by_emoji[emoji]]))
             for emoji in NUMBERED
             if emoji in by_emoji and by_emoji[emoji] in reasons
         )
@@ -250,7 +238,7 @@ class ProsConsService:
             message.channel_id,
             message.guild_id,
             VotingPage(
-                ToolRef(tool.id or 0, tool.slug, tool.name),
+                tool,
                 first.kind,
                 message.page or 1,
                 page_count(total),
@@ -277,7 +265,7 @@ class ProsConsService:
             gone = duplicate.text
             result = await queries.merge_reasons(session, duplicate=duplicate, into=into)
             await session.refresh(into)
-            return Merged(_reason(into), gone, result.moved, result.dropped), touched
+            return Merged(reason_of(into), gone, result.moved, result.dropped), touched
 
     async def remove(
         self, reason_id: int, *, tool_id: int, guild_id: int, kind: str

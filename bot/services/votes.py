@@ -20,16 +20,10 @@ from datetime import datetime
 from sqlalchemy import or_
 from sqlmodel import select
 
-from bot.core.voting import ReactionEvent, Recount
+from bot.core.voting import BatchResult, ReactionEvent, Recount, VoteMessageInfo, VoteTarget
 from db.engine import SessionFactory
-from db.models import VoteMessage, VoteTarget
-from db.reaction_votes import (
-    BatchResult,
-    VoteMessageInfo,
-    apply_vote_batch,
-    current_votes,
-    load_vote_messages,
-)
+from db.models import VoteMessage
+from db.reaction_votes import apply_vote_batch, current_votes, load_vote_messages
 from db.shards import on_shards
 from db.types import utcnow
 

@@ -189,11 +189,3 @@ async def guarded(interaction: discord.Interaction, action: Awaitable[None]) -> 
         await action
     except Exception as error:  # every failure is reported to the member, none swallowed
         await report_error(interaction, error)
-
-
-async def recount_message(bot: StackupBot, channel_id: int, message_id: int) -> None:
-    """Read a vote message's reactions back once (the Votes cog): reactions made before it
-    was registered as a vote message, or while a vote was away, count."""
-    votes = bot.get_cog("Votes")
-    if votes is not None:
-        await votes.recount(channel_id, message_id)  # type: ignore[attr-defined]

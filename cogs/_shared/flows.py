@@ -18,6 +18,15 @@ class Flows:
     def __init__(self, bot: StackupBot) -> None:
         # Imported here: each feature's flows module imports the bot's types in turn.
         self.bot = bot
+        from cogs.advice.flows import AdvicePosts
+        from cogs.pros_cons.flows import ProsConsFlows
+        from cogs.schedule.flows import ScheduledWork
+        from cogs.votes.flows import Recounts
+
+        self.advice = AdvicePosts(bot)
+        self.pros_cons = ProsConsFlows(bot)
+        self.recounts = Recounts(bot)
+        self.schedule = ScheduledWork(bot)
 
     async def close(self) -> None:
         """Pending debounced work is dropped when the bot closes."""

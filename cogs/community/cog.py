@@ -19,6 +19,7 @@ from discord.ext import commands
 from bot.autocomplete import tool_choices
 from bot.bot import StackupBot
 from bot.core.advice import OpenedPost
+from bot.core.community import StackChange
 from bot.core.comparison import ToolRef
 from bot.core.ratelimit import CHANGES
 from bot.core.resolver import CatalogIndex
@@ -35,7 +36,6 @@ from bot.render.community import (
     unfollow_text,
 )
 from bot.services.catalog import resolve_or_raise, resolve_refs
-from bot.services.community import StackChange
 from cogs._shared.discord_io import NO_PINGS, writes
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,7 @@ class Community(commands.Cog):
     def __init__(self, bot: StackupBot) -> None:
         self.bot = bot
         self.community = bot.services.community
+        self.follows = bot.services.follows
 
     # -- /stack -------------------------------------------------------------------------
 
@@ -175,7 +176,7 @@ class Community(commands.Cog):
         """Follow a tool: new advice posts on it in this server reach you by DM."""
         guild_id, member_id = _where(interaction)
         entry = resolve_or_raise(await self.bot.fresh_catalog_index(), tool)
-        result = await self.community.follow(
+        result = await self.follows.follow(
             guild_id=guild_id,
             member_id=member_id,
             tool_id=entry.tool_id,
@@ -200,7 +201,7 @@ class Community(commands.Cog):
         """Stop following a tool in this server."""
         guild_id, member_id = _where(interaction)
         entry = resolve_or_raise(await self.bot.fresh_catalog_index(), tool)
-        ref, was_following = await self.community.unfollow(
+        ref, was_following = await self.follows.unfollow(
             guild_id=guild_id, member_id=member_id, tool_id=entry.tool_id
         )
         await interaction.response.send_message(
@@ -221,7 +222,7 @@ class Community(commands.Cog):
     async def following(self, interaction: discord.Interaction) -> None:
         """The tools you follow in this server, and how new posts reach you."""
         guild_id, member_id = _where(interaction)
-        found = await self.community.following(guild_id=guild_id, member_id=member_id)
+        found = await self.follows.following(guild_id=guild_id, member_id=member_id)
         await interaction.response.send_message(
             embed=following_embed(found), ephemeral=True, allowed_mentions=NO_PINGS
         )
@@ -230,7 +231,7 @@ class Community(commands.Cog):
 
     @commands.Cog.listener("on_stackup_advice_opened")
     async def tell_followers(self, post: OpenedPost) -> None:
-        followers = await self.community.followers_to_tell(
+        followers = await self.follows.followers_to_tell(
             guild_id=post.guild_id,
             tool_ids=[ref.id for ref in post.tools],
             asker_id=post.asker_id,

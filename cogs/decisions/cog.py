@@ -16,30 +16,21 @@ from discord.ext import commands
 
 from bot.autocomplete import tool_choices
 from bot.bot import StackupBot
-from bot.core.advice import DecisionLine
 from bot.core.comparison import ToolRef
+from bot.core.decisions import REASON_MAX, REASON_MIN, DecisionLine, check_pair, checked_reason
 from bot.core.ratelimit import ADDITIONS
-from bot.core.voting import UP
+from bot.core.voting import UP, BatchResult, VoteTarget
 from bot.errors import InvalidInput
 from bot.render.decisions import decision_embed
 from bot.services.catalog import resolve_or_raise
-from bot.services.decisions import (
-    REASON_MAX,
-    REASON_MIN,
-    NewDecision,
-    check_pair,
-    checked_reason,
-)
+from bot.services.decisions import NewDecision
 from cogs._shared.discord_io import (
     NO_PINGS,
     Debouncer,
     MemberNames,
     edit_embed,
-    recount_message,
     writes,
 )
-from db.models import VoteTarget
-from db.reaction_votes import BatchResult
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +88,26 @@ class Decisions(commands.Cog):
         message = callback.resource
         if not isinstance(message, discord.InteractionMessage):
             message = await interaction.original_response()
+        recorded = await self._record(draft, message)
+        log.info("decision %d shared in guild %d", recorded.id, guild.id)
         try:
-            recorded = await self.bot.services.decisions.record(
+            await message.add_reaction(UP)
+        except discord.HTTPException:
+            log.info("could not add 👍 in %d", message.channel.id, exc_info=True)
+        # Reactions made in the moment before the message counted as a vote message are
+        # read back from the message itself.
+        await self.bot.flows.recounts.recount(message.channel.id, message.id)
+
+    async def _record(self, draft: DecisionLine, message: discord.Message) -> DecisionLine:
+        """The decision recorded with its posted message, or the message deleted."""
+        try:
+            return await self.bot.services.decisions.record(
                 NewDecision(
-                    guild_id=guild.id,
-                    member_id=author.id,
-                    chosen_tool_id=chosen.id,
-                    over_tool_id=passed_over.id,
-                    reason=reason,
+                    guild_id=draft.guild_id,
+                    member_id=draft.member_id,
+                    chosen_tool_id=draft.chosen.id,
+                    over_tool_id=draft.over[0].id,
+                    reason=draft.reason,
                     channel_id=message.channel.id,
                     message_id=message.id,
                 )
@@ -116,14 +119,6 @@ class Decisions(commands.Cog):
             except discord.HTTPException:
                 log.info("could not delete an unrecorded decision", exc_info=True)
             raise
-        log.info("decision %d shared in guild %d", recorded.id, guild.id)
-        try:
-            await message.add_reaction(UP)
-        except discord.HTTPException:
-            log.info("could not add 👍 in %d", message.channel.id, exc_info=True)
-        # Reactions made in the moment before the message counted as a vote message are
-        # read back from the message itself.
-        await recount_message(self.bot, message.channel.id, message.id)
 
     @decision.autocomplete("chose")
     async def _chose(

@@ -7,12 +7,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import StackupBot
-from bot.core.advice import IDLE_DAYS_RANGE
+from bot.core.advice import IDLE_DAYS_RANGE, GuildConfig
 from bot.core.ratelimit import CHANGES
 from bot.core.schedule import WEEKDAYS, digest_schedule_of, timezone_matches
 from bot.errors import InvalidInput
-from bot.render.about import about_embed, settings_embed
-from bot.services.advice import UNSET
+from bot.render.about import about_embed
+from bot.render.settings import settings_embed
+from bot.services.guild_settings import UNSET
 from cogs._shared.discord_io import manages_server, writes
 
 # What Stackup needs in the advice forum, and what each lets it do.
@@ -132,7 +133,7 @@ class Meta(commands.Cog):
             channel_id = None
         elif digest_channel is not None:
             channel_id = digest_channel.id
-        config = await self.bot.services.advice.configure(
+        config = await self.bot.services.guild_settings.configure(
             interaction.guild.id,
             advice_forum_id=advice_forum.id if advice_forum is not None else UNSET,
             digest_channel_id=channel_id,
@@ -143,8 +144,14 @@ class Meta(commands.Cog):
         )
         # The guild's timers follow: idle closes and the digest.
         self.bot.dispatch("stackup_guild_configured", interaction.guild.id)
+        await interaction.response.send_message(
+            embed=await self._settings_embed(interaction.guild, config), ephemeral=True
+        )
+
+    async def _settings_embed(self, guild: discord.Guild, config: GuildConfig) -> discord.Embed:
+        """The settings as saved, with what Stackup lacks in the channels they name."""
         notes: list[str] = []
-        forum = interaction.guild.get_channel(config.advice_forum_id or 0)
+        forum = guild.get_channel(config.advice_forum_id or 0)
         if isinstance(forum, discord.ForumChannel):
             notes = _permission_notes(forum, FORUM_NEEDS, FORUM_WANTS)
             if await self.bot.forum_tags.solved(forum) is None:
@@ -154,12 +161,10 @@ class Meta(commands.Cog):
         next_digest = None
         if config.digest_channel_id:
             next_digest = digest_schedule_of(config).next_moment(self.bot.clock())
-            digest_channel_now = interaction.guild.get_channel(config.digest_channel_id)
+            digest_channel_now = guild.get_channel(config.digest_channel_id)
             if isinstance(digest_channel_now, discord.TextChannel):
                 notes += _permission_notes(digest_channel_now, DIGEST_NEEDS)
-        await interaction.response.send_message(
-            embed=settings_embed(config, notes, next_digest=next_digest), ephemeral=True
-        )
+        return settings_embed(config, notes, next_digest=next_digest)
 
     @setup.autocomplete("timezone")
     async def _timezone(

@@ -1,5 +1,6 @@
 """Reactions as votes: raw reaction events into the vote service, and recounts from the
-messages themselves when events were missed (bot offline, REMOVE_ALL, REMOVE_EMOJI).
+messages themselves (`bot.flows.recounts`) when events were missed (bot offline, REMOVE_ALL,
+REMOVE_EMOJI).
 
 Raw events, because the non-raw ones fire only for cached messages. The database is the
 truth, never `reaction.count`: a vote is a row, and a recount compares the rows with the
@@ -15,21 +16,14 @@ import discord
 from discord.ext import commands
 
 from bot.bot import StackupBot
-from bot.core.voting import VOTING_EMOJIS, ReactionEvent, Recount
-from db.models import VoteTarget
-from db.reaction_votes import BatchResult, VoteMessageInfo
+from bot.core.voting import VOTING_EMOJIS, BatchResult, ReactionEvent, VoteTarget
 
 log = logging.getLogger(__name__)
-
-REACTION_PAGE = 100
-# Recounts at start run a few at a time; discord.py spaces the requests by rate limit bucket.
-RECOUNT_CONCURRENCY = 4
 
 
 class Votes(commands.Cog):
     def __init__(self, bot: StackupBot) -> None:
         self.bot = bot
-        self._recounts = asyncio.Semaphore(RECOUNT_CONCURRENCY)
         self._no_manage_messages: set[int] = set()
 
     # -- events in --------------------------------------------------------------------
@@ -60,20 +54,20 @@ class Votes(commands.Cog):
 
     @commands.Cog.listener()
     async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
-        await self.recount(payload.channel_id, payload.message_id)
+        await self.bot.flows.recounts.recount(payload.channel_id, payload.message_id)
 
     @commands.Cog.listener()
     async def on_raw_reaction_clear_emoji(
         self, payload: discord.RawReactionClearEmojiEvent
     ) -> None:
         if payload.emoji.id is None and payload.emoji.name in VOTING_EMOJIS:
-            await self.recount(payload.channel_id, payload.message_id)
+            await self.bot.flows.recounts.recount(payload.channel_id, payload.message_id)
 
     @commands.Cog.listener()
     async def on_stackup_votes_failed(self, message_ids: set[int]) -> None:
         found = await self.bot.services.votes.vote_messages(message_ids)
         for message_id, info in sorted(found.items()):
-            await self.recount(info.channel_id, message_id, info)
+            await self.bot.flows.recounts.recount(info.channel_id, message_id, info)
 
     @commands.Cog.listener()
     async def on_shard_ready(self, shard_id: int) -> None:
@@ -86,8 +80,12 @@ class Votes(commands.Cog):
             log.info("shard %d: recounting %d vote messages", shard_id, len(messages))
         # Read in one query, not one per message as they are recounted.
         found = await self.bot.services.votes.vote_messages(message for _, message in messages)
+        recounts = self.bot.flows.recounts
         await asyncio.gather(
-            *(self.recount(channel, message, found.get(message)) for channel, message in messages)
+            *(
+                recounts.recount(channel, message, found.get(message))
+                for channel, message in messages
+            )
         )
 
     # -- results out ------------------------------------------------------------------
@@ -121,53 +119,6 @@ class Votes(commands.Cog):
                 )
             except discord.HTTPException:
                 log.debug("could not remove a switched reaction", exc_info=True)
-
-    # -- recounts ---------------------------------------------------------------------
-
-    async def recount(
-        self, channel_id: int, message_id: int, info: VoteMessageInfo | None = None
-    ) -> bool:
-        """Bring the message's votes in line with its reactions; False if it could not be read.
-        `info`: the vote message, when the caller has read it already."""
-        if info is None:
-            info = await self.bot.services.votes.vote_message(message_id)
-        if info is None or not info.is_open:
-            return False
-        async with self._recounts:
-            self.bot.services.votes.begin_recount(message_id)
-            try:
-                reactors = {
-                    emoji: await self._reactors(channel_id, message_id, emoji)
-                    for emoji in info.options
-                }
-            except discord.NotFound:
-                self.bot.services.votes.abort_recount(message_id)
-                self.bot.dispatch("stackup_vote_message_gone", message_id)
-                return False
-            except discord.HTTPException:
-                self.bot.services.votes.abort_recount(message_id)
-                log.warning("could not read the reactions of message %d", message_id, exc_info=True)
-                return False
-            except BaseException:
-                self.bot.services.votes.abort_recount(message_id)
-                raise
-            self.bot.services.votes.finish_recount(Recount(message_id, reactors))
-        return True
-
-    async def _reactors(self, channel_id: int, message_id: int, emoji: str) -> frozenset[int]:
-        """Members (not bots) showing the reaction, read 100 a page."""
-        members: set[int] = set()
-        after = 0
-        while True:
-            page = await self.bot.http.get_reaction_users(
-                channel_id, message_id, emoji, REACTION_PAGE, after=after or None
-            )
-            ids = sorted(int(user["id"]) for user in page)
-            members.update(int(u["id"]) for u in page if not u.get("bot"))
-            newer = [user_id for user_id in ids if user_id > after]
-            if len(page) < REACTION_PAGE or not newer:
-                return frozenset(members)
-            after = newer[-1]
 
 
 async def setup(bot: StackupBot) -> None:

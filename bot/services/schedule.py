@@ -1,6 +1,6 @@
 """Scheduled work without Discord: which posts and digests of this process's shards are due,
 and the claims that make each reminder, warning, close and digest happen once. The scheduler
-(cogs/scheduled.py) asks, claims, then talks to Discord with no transaction open, and releases
+(cogs/schedule/flows.py) asks, claims, then talks to Discord with no transaction open, and releases
 a claim whose message could not be sent so that a later sweep tries again.
 """
 
@@ -9,16 +9,15 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core.advice import AdviceSummary, RecommendationLine, ranked
-from bot.core.schedule import DigestSchedule, PostClock
+from bot.core.advice import ranked
+from bot.core.schedule import Claim, DigestSchedule, IdleWarning, PostClock, Reminder
 from bot.services.advice import AdviceService
-from db import community, scheduling
+from db import community
+from db import schedule as queries
 from db.engine import SessionFactory
-from db.scheduling import Claim
 from db.types import utcnow
 
 DIGEST_JOB = "digest"
@@ -37,21 +36,6 @@ def process_name(shard_ids: Sequence[int] | None) -> str:
     """Who claimed a run, for the logs and the job_runs table."""
     shards = "all" if shard_ids is None else ",".join(map(str, shard_ids))
     return f"{socket.gethostname()}:{os.getpid()}:shards {shards}"[:100]
-
-
-@dataclass(frozen=True)
-class Reminder:
-    post: AdviceSummary
-    mention_ids: tuple[int, ...]
-    claimed_at: datetime
-
-
-@dataclass(frozen=True)
-class IdleWarning:
-    post: AdviceSummary
-    closes_at: datetime
-    best: tuple[RecommendationLine, ...]
-    claimed_at: datetime
 
 
 class ScheduleService:
@@ -79,7 +63,7 @@ class ScheduleService:
     ) -> list[PostClock]:
         """Open posts in this process's guilds (of `post_ids`, or of one guild, if given)."""
         async with self._sessions() as session:
-            return await scheduling.open_post_clocks(
+            return await queries.open_post_clocks(
                 session,
                 shard_ids=self._shard_ids,
                 shard_count=self._shard_count,
@@ -96,7 +80,7 @@ class ScheduleService:
         A close of the last few minutes is left to the process that made it, which may be
         sending its verdict right now (another process's sweep would send it a second time)."""
         async with self._sessions() as session:
-            return await scheduling.unannounced_closes(
+            return await queries.unannounced_closes(
                 session,
                 shard_ids=self._shard_ids,
                 shard_count=self._shard_count,
@@ -109,7 +93,7 @@ class ScheduleService:
         in to mentions (never the asker) are mentioned."""
         now = self.clock()
         async with self._sessions() as session, session.begin():
-            if not await scheduling.claim_reminder(session, post_id, now):
+            if not await queries.claim_reminder(session, post_id, now):
                 return None
         post = await self._advice.summary(post_id)
         if post is None:
@@ -127,7 +111,7 @@ class ScheduleService:
 
     async def release_reminder(self, reminder: Reminder) -> None:
         async with self._sessions() as session, session.begin():
-            await scheduling.release_mark(
+            await queries.release_mark(
                 session, reminder.post.id, "reminder_sent_at", reminder.claimed_at
             )
 
@@ -135,7 +119,7 @@ class ScheduleService:
         """The asker's warning before an idle close, if nothing happened since `clock` was read."""
         now = self.clock()
         async with self._sessions() as session, session.begin():
-            claimed = await scheduling.claim_warning(
+            claimed = await queries.claim_warning(
                 session, clock.post_id, seen_activity=clock.last_activity_at, now=now
             )
         if not claimed:
@@ -148,20 +132,20 @@ class ScheduleService:
 
     async def release_warning(self, warning: IdleWarning) -> None:
         async with self._sessions() as session, session.begin():
-            await scheduling.release_mark(
+            await queries.release_mark(
                 session, warning.post.id, "idle_warning_sent_at", warning.claimed_at
             )
 
     async def note_activity(self, thread_id: int) -> int | None:
         """A member wrote in a thread: if it is an open post, its idle time starts over."""
         async with self._sessions() as session, session.begin():
-            return await scheduling.note_activity(session, thread_id, self.clock())
+            return await queries.note_activity(session, thread_id, self.clock())
 
     # -- digests --------------------------------------------------------------------------
 
     async def digest_schedules(self, guild_id: int | None = None) -> list[DigestSchedule]:
         async with self._sessions() as session:
-            return await scheduling.digest_schedules(
+            return await queries.digest_schedules(
                 session,
                 shard_ids=self._shard_ids,
                 shard_count=self._shard_count,
@@ -175,7 +159,7 @@ class ScheduleService:
         """Claim the re-announcement of an idle close's verdict that failed to go out: one
         process sends it, however many sweep at once."""
         async with self._sessions() as session, session.begin():
-            claim = await scheduling.claim_run(
+            claim = await queries.claim_run(
                 session,
                 **self._announcement_run(post_id),
                 now=self.clock(),
@@ -185,13 +169,13 @@ class ScheduleService:
 
     async def finish_announcement(self, post_id: int, outcome: str) -> None:
         async with self._sessions() as session, session.begin():
-            await scheduling.finish_run(
+            await queries.finish_run(
                 session, **self._announcement_run(post_id), now=self.clock(), outcome=outcome
             )
 
     async def release_announcement(self, post_id: int) -> None:
         async with self._sessions() as session, session.begin():
-            await scheduling.release_run(session, **self._announcement_run(post_id))
+            await queries.release_run(session, **self._announcement_run(post_id))
 
     def _digest_run(self, schedule: DigestSchedule, moment: datetime) -> dict[str, Any]:
         return {
@@ -204,7 +188,7 @@ class ScheduleService:
     async def claim_digest(self, schedule: DigestSchedule, moment: datetime) -> Claim:
         """Claim the digest of the moment: only one claim per guild and moment succeeds."""
         async with self._sessions() as session, session.begin():
-            return await scheduling.claim_run(
+            return await queries.claim_run(
                 session,
                 **self._digest_run(schedule, moment),
                 now=self.clock(),
@@ -213,10 +197,10 @@ class ScheduleService:
 
     async def finish_digest(self, schedule: DigestSchedule, moment: datetime, outcome: str) -> None:
         async with self._sessions() as session, session.begin():
-            await scheduling.finish_run(
+            await queries.finish_run(
                 session, **self._digest_run(schedule, moment), now=self.clock(), outcome=outcome
             )
 
     async def release_digest(self, schedule: DigestSchedule, moment: datetime) -> None:
         async with self._sessions() as session, session.begin():
-            await scheduling.release_run(session, **self._digest_run(schedule, moment))
+            await queries.release_run(session, **self._digest_run(schedule, moment))

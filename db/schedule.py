@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import delete, exists, func, or_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.advice import CLOSED, DEFAULT_IDLE_DAYS, OPEN, GuildConfig
-from bot.core.schedule import DigestSchedule, PostClock, digest_schedule_of
+from bot.core.schedule import Claim, DigestSchedule, PostClock, digest_schedule_of
 from db.models import AdvicePost, GuildSettings, JobRun, Recommendation
 from db.shards import on_shards
 from db.tallies import dialect_insert
@@ -32,12 +31,6 @@ def guild_config(row: GuildSettings | None, guild_id: int) -> GuildConfig:
         digest_hour=row.digest_hour,
         timezone=row.timezone,
     )
-
-
-class Claim(StrEnum):
-    CLAIMED = "claimed"  # this caller does the work
-    DONE = "done"  # somebody did it
-    HELD = "held"  # somebody is doing it (or died doing it: taken over once stale)
 
 
 async def open_post_clocks(
