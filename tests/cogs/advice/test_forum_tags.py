@@ -15,8 +15,7 @@ from sqlmodel import select
 from db.catalog_format import load_catalog
 from db.catalog_import import import_catalog
 from db.models import AdvicePost
-from tests.conftest import final, rows
-from tests.test_bot_advice import (
+from tests.cogs.advice.test_advice import (
     DOWN,
     UP,
     advice_world,
@@ -26,6 +25,7 @@ from tests.test_bot_advice import (
     recommend,
     set_forum,
 )
+from tests.conftest import final, rows
 
 
 @pytest.fixture

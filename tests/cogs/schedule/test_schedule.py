@@ -23,9 +23,9 @@ from db.models import (
     Tool,
     Vote,
 )
+from tests.cogs.advice.test_advice import applied_tags, forum_tags, open_post, recommend, set_forum
 from tests.conftest import FakeClock, last_error, rows
 from tests.fake_github import FakeGitHub
-from tests.test_bot_advice import applied_tags, forum_tags, open_post, recommend, set_forum
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
 

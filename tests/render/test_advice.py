@@ -32,7 +32,7 @@ from bot.render.advice import (
 from bot.render.compare import comparison_embeds, tool_embeds, total_length
 from bot.render.decisions import decision_embed
 from tests.discord_contract import limit_problems
-from tests.test_render_compare import TODAY, _monster
+from tests.render.test_compare import TODAY, _monster
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 DJANGO = ToolRef(1, "django", "Django")
