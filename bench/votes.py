@@ -85,8 +85,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from bot.bot import StackupBot
+from bot.core.advice import NewPost
 from bot.core.voting import DOWN, UP, VOTING_EMOJIS, VoteTarget
-from bot.services.advice import NewPost
 from bot.settings import Settings
 from cogs.votes.cog import Votes
 from db import migrate

@@ -4,6 +4,7 @@ advice service opens the transactions and decides what a change means."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from sqlalchemy import delete, func, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.advice import CLOSED, OPEN, AdviceSummary, RecommendationLine, ranked
+from bot.core.advice import CLOSED, OPEN, AdviceSummary, NewPost, RecommendationLine, ranked
 from bot.core.voting import VoteTarget
 from db.models import AdvicePost, AdvicePostTool, Recommendation, Vote, VoteMessage
 from db.reaction_votes import close_vote_messages
@@ -22,37 +23,15 @@ from db.tool_queries import tool_refs
 
 
 async def add_post(
-    session: AsyncSession,
-    *,
-    guild_id: int,
-    channel_id: int,
-    thread_id: int,
-    starter_message_id: int,
-    asker_id: int,
-    title: str,
-    question: str,
-    context: str,
-    tool_ids: Sequence[int],
-    now: datetime,
+    session: AsyncSession, new: NewPost, *, tool_ids: Sequence[int], now: datetime
 ) -> AdvicePost:
-    """A new open post and the tools it names, in the order named."""
-    post = AdvicePost(
-        guild_id=guild_id,
-        channel_id=channel_id,
-        thread_id=thread_id,
-        starter_message_id=starter_message_id,
-        asker_id=asker_id,
-        title=title,
-        question=question,
-        context=context,
-        status=OPEN,
-        created_at=now,
-        last_activity_at=now,
-    )
+    """A new open post and the tools it names, in the order named (`tool_ids`, deduplicated)."""
+    columns = {k: v for k, v in dataclasses.asdict(new).items() if k != "tool_ids"}
+    post = AdvicePost(**columns, status=OPEN, created_at=now, last_activity_at=now)
     session.add(post)
     await session.flush()
     session.add_all(
-        AdvicePostTool(post_id=post.id, tool_id=tool_id, guild_id=guild_id, position=n)
+        AdvicePostTool(post_id=post.id, tool_id=tool_id, guild_id=new.guild_id, position=n)
         for n, tool_id in enumerate(tool_ids)
     )
     await session.flush()

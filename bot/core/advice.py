@@ -223,3 +223,18 @@ def split_tool_names(text: str) -> list[str]:
     for separator in ("/", ";", "|", "\n", " vs ", " or ", " and "):
         text = text.replace(separator, ",")
     return [name.strip() for name in text.split(",") if name.strip()]
+
+
+@dataclass(frozen=True)
+class NewPost:
+    """An advice post whose thread Discord has just created, to be recorded."""
+
+    guild_id: int
+    channel_id: int
+    thread_id: int
+    starter_message_id: int
+    asker_id: int
+    title: str
+    question: str
+    context: str
+    tool_ids: tuple[int, ...]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +23,7 @@ from bot.core.advice import (
     AdviceListItem,
     AdvicePage,
     AdviceSummary,
+    NewPost,
     RecommendationLine,
     ToolAdvice,
     verdict_tool,
@@ -56,19 +56,6 @@ class PostClosed(InvalidInput):
         super().__init__(
             "This advice post is closed; its verdict is in. Ask again with `/advice ask`."
         )
-
-
-@dataclass(frozen=True)
-class NewPost:
-    guild_id: int
-    channel_id: int
-    thread_id: int
-    starter_message_id: int
-    asker_id: int
-    title: str
-    question: str
-    context: str
-    tool_ids: tuple[int, ...]
 
 
 async def _post_in_thread(
@@ -164,19 +151,7 @@ class AdviceService:
         now = self._clock()
         tool_ids = list(dict.fromkeys(new.tool_ids))
         async with self._sessions() as session, session.begin():
-            post = await queries.add_post(
-                session,
-                guild_id=new.guild_id,
-                channel_id=new.channel_id,
-                thread_id=new.thread_id,
-                starter_message_id=new.starter_message_id,
-                asker_id=new.asker_id,
-                title=new.title,
-                question=new.question,
-                context=new.context,
-                tool_ids=tool_ids,
-                now=now,
-            )
+            post = await queries.add_post(session, new, tool_ids=tool_ids, now=now)
             if len(tool_ids) >= 2:
                 await record_comparison(
                     session, guild_id=new.guild_id, tool_ids=tool_ids, now=now, asked=True

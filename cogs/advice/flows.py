@@ -23,6 +23,7 @@ from bot.core.advice import (
     MAX_TOOLS,
     OPEN,
     AdviceSummary,
+    NewPost,
     OpenedPost,
     check_context,
     check_question,
@@ -34,7 +35,6 @@ from bot.core.ratelimit import ADDITIONS
 from bot.errors import InvalidInput
 from bot.render import only_pinging
 from bot.render.advice import starter_embed, verdict_chart_spec, verdict_embed
-from bot.services.advice import NewPost
 from bot.services.catalog import resolve_refs
 from cogs._shared.discord_io import (
     NO_PINGS,

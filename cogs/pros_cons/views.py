@@ -125,81 +125,75 @@ class VoteOnSelect(
 # ---------------------------------------------------------------- near-duplicates
 
 
-class VoteSimilar(
-    discord.ui.DynamicItem[discord.ui.Button],
-    template=r"stackup:pcsim:v:(?P<reason>\d{1,20})",
+class _ChoiceButton(
+    discord.ui.DynamicItem[discord.ui.Button], template=r"stackup:pcsim:(?P<number>\d{1,20})"
 ):
-    def __init__(self, reason_id: int) -> None:
-        self.reason_id = reason_id
+    """A button of the near-duplicate question, carrying one number in its custom_id (the
+    similar reason's id, or the draft's). Subclasses name their prefix, label and style."""
+
+    prefix = ""
+    label = ""
+    style = discord.ButtonStyle.secondary
+
+    def __init__(self, number: int) -> None:
+        self.number = number
         super().__init__(
             discord.ui.Button(
-                label="Vote for that one",
-                style=discord.ButtonStyle.primary,
-                custom_id=f"stackup:pcsim:v:{reason_id}",
+                label=self.label, style=self.style, custom_id=f"{self.prefix}{number}"
             )
         )
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
-    ) -> VoteSimilar:
-        return cls(int(match["reason"]))
+    ) -> Any:
+        return cls(int(match["number"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        async def run() -> None:
-            bot = bot_of(interaction)
-            guild_id = guild_id_of(interaction)
-            limit_writes(interaction, CHANGES)
-            cast = await bot.services.pros_cons.vote_for(
-                self.reason_id, guild_id=guild_id, member_id=interaction.user.id
-            )
-            await interaction.response.edit_message(content=vote_text(cast), view=None)
-            bot.flows.pros_cons.show_counts(cast.shown_on)
+        await guarded(interaction, self.act(interaction))
 
-        await guarded(interaction, run())
+    async def act(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError
 
 
-class AddAnyway(
-    discord.ui.DynamicItem[discord.ui.Button],
-    template=r"stackup:pcsim:a:(?P<draft>\d{1,20})",
-):
-    def __init__(self, draft_id: int) -> None:
-        self.draft_id = draft_id
-        super().__init__(
-            discord.ui.Button(
-                label="Add mine anyway",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"stackup:pcsim:a:{draft_id}",
-            )
+class VoteSimilar(_ChoiceButton, template=r"stackup:pcsim:v:(?P<number>\d{1,20})"):
+    prefix = "stackup:pcsim:v:"
+    label = "Vote for that one"
+    style = discord.ButtonStyle.primary
+
+    async def act(self, interaction: discord.Interaction) -> None:
+        bot = bot_of(interaction)
+        guild_id = guild_id_of(interaction)
+        limit_writes(interaction, CHANGES)
+        cast = await bot.services.pros_cons.vote_for(
+            self.number, guild_id=guild_id, member_id=interaction.user.id
         )
+        await interaction.response.edit_message(content=vote_text(cast), view=None)
+        bot.flows.pros_cons.show_counts(cast.shown_on)
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
-    ) -> AddAnyway:
-        return cls(int(match["draft"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        async def run() -> None:
-            bot = bot_of(interaction)
-            draft = bot.flows.pros_cons.take_draft(self.draft_id)
-            if draft is None or draft.member_id != interaction.user.id:
-                raise InvalidInput(
-                    "That draft is gone (Stackup keeps them a while, not across restarts); "
-                    "run the command again."
-                )
-            # The command counted this addition already; the click completes it.
-            added = await bot.services.pros_cons.add(
-                draft.tool_id,
-                draft.kind,
-                draft.text,
-                guild_id=draft.guild_id,
-                author_id=draft.member_id,
-                anyway=True,
+class AddAnyway(_ChoiceButton, template=r"stackup:pcsim:a:(?P<number>\d{1,20})"):
+    prefix = "stackup:pcsim:a:"
+    label = "Add mine anyway"
+
+    async def act(self, interaction: discord.Interaction) -> None:
+        bot = bot_of(interaction)
+        draft = bot.flows.pros_cons.take_draft(self.number)
+        if draft is None or draft.member_id != interaction.user.id:
+            raise InvalidInput(
+                "That draft is gone (Stackup keeps them a while, not across restarts); "
+                "run the command again."
             )
-            await interaction.response.edit_message(content=added_text(added), view=None)
-
-        await guarded(interaction, run())
+        # The command counted this addition already; the click completes it.
+        added = await bot.services.pros_cons.add(
+            draft.tool_id,
+            draft.kind,
+            draft.text,
+            guild_id=draft.guild_id,
+            author_id=draft.member_id,
+            anyway=True,
+        )
+        await interaction.response.edit_message(content=added_text(added), view=None)
 
 
 DYNAMIC_ITEMS = (VotingPageButton, VoteOnSelect, VoteSimilar, AddAnyway)

@@ -23,8 +23,9 @@ import pytest
 from sqlmodel import select
 
 from bot.bot import StackupBot
+from bot.core.advice import NewPost
 from bot.core.schedule import Claim
-from bot.services.advice import AdviceService, NewPost
+from bot.services.advice import AdviceService
 from cogs._shared.flows import Flows
 from cogs.advice.cog import Advice
 from cogs.schedule.cog import Scheduled
