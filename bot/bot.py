@@ -11,6 +11,7 @@ import pkgutil
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -31,6 +32,9 @@ from bot.timers import Timers
 from cogs.advice.forum_tags import ForumTags
 from db.engine import SessionFactory
 from db.types import utcnow
+
+if TYPE_CHECKING:
+    from cogs._shared.flows import Flows
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +197,8 @@ class StackupBot(commands.AutoShardedBot):
         self._index_freshness = index_freshness_seconds
         self._index_checked_at = 0.0
         self._index_refresh: asyncio.Task[None] | None = None
+        # What features run of each other's: built by `setup_hook`, before any cog loads.
+        self.flows: Flows
 
     async def setup_hook(self) -> None:
         await self.refresh_catalog_index()
@@ -210,6 +216,9 @@ class StackupBot(commands.AutoShardedBot):
         # connection pool goes.
         self.timers.shutdown()
         await self.services.votes.wait_idle()
+        flows: Flows | None = getattr(self, "flows", None)  # None if setup_hook did not run
+        if flows is not None:
+            await flows.close()
         if self.services.external_stats is not None:
             await self.services.external_stats.close()
         if self._owns_charts:

@@ -1,17 +1,22 @@
-"""Members' pros and cons: adding one, merging a duplicate into another and removing one, with
-vote rows, counters, tallies and voting messages kept in step in the caller's transaction."""
+"""Pros and cons: reading what a guild sees, adding one, merging a duplicate into another and
+removing one, with vote rows, counters, tallies and voting messages kept in step in the
+caller's transaction."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.comparison import Reason
 from db.models import ProCon, Vote, VoteMessage, VoteOption, VoteTarget
 from db.tallies import dialect_insert, move_tally
+from db.tool_queries import REASON_COLUMNS, reason_of, visible_in
 from db.types import utcnow
 
 PRO_CON = VoteTarget.PRO_CON.value
@@ -35,6 +40,39 @@ async def add_reason(
         .returning(ProCon.id)
     )
     return inserted.scalar_one_or_none()
+
+
+async def reasons_seen(
+    session: AsyncSession, tool_id: int, kind: str, guild_id: int | None
+) -> list[Reason]:
+    """A tool's pros (or cons) as `guild_id` sees them, unranked."""
+    rows = await session.exec(
+        select(*REASON_COLUMNS).where(
+            ProCon.tool_id == tool_id, ProCon.kind == kind, visible_in(guild_id)
+        )
+    )
+    return [reason_of(row) for row in rows.all()]
+
+
+async def reason_rows(session: AsyncSession, reason_ids: Iterable[int]) -> dict[int, Any]:
+    """The reasons still there among `reason_ids`, by id, as rows of `REASON_COLUMNS`."""
+    rows = await session.exec(
+        select(*REASON_COLUMNS).where(
+            ProCon.id.in_(reason_ids)  # type: ignore[union-attr]
+        )
+    )
+    return {row.id: row for row in rows.all()}
+
+
+async def hold_reasons(session: AsyncSession, reason_ids: Sequence[int]) -> set[int]:
+    """Those of the reasons still there. On PostgreSQL they are held (FOR SHARE, in id order)
+    until the transaction ends: a removal after this waits for the caller's commit."""
+    statement = select(ProCon.id).where(
+        ProCon.id.in_(reason_ids)  # type: ignore[union-attr]
+    )
+    if session.bind.dialect.name == "postgresql":
+        statement = statement.order_by(ProCon.id).with_for_update(read=True)
+    return set((await session.exec(statement)).scalars().all())
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, delete, func, select, tuple_, update
+from sqlalchemy import BigInteger, bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,6 +42,7 @@ from db.models import (
     VoteMessage,
     VoteOption,
 )
+from db.shards import on_shards
 from db.tallies import dialect_insert, move_tally
 
 # Statements take at most this many rows, well under SQLite's and asyncpg's parameter limits.
@@ -144,6 +145,51 @@ async def load_vote_messages(
         )
         for message_id, found in grouped.items()
     }
+
+
+async def vote_options(session: AsyncSession, message_id: int) -> list[tuple[str, int]]:
+    """(emoji, target id) of each of a vote message's options."""
+    rows = await session.exec(
+        select(VoteOption.emoji, VoteOption.target_id).where(VoteOption.message_id == message_id)
+    )
+    return [(emoji, target_id) for emoji, target_id in rows.all()]
+
+
+async def open_vote_messages(
+    session: AsyncSession, *, shard_ids: Sequence[int] | None, shard_count: int
+) -> list[tuple[int, int]]:
+    """(channel, message) of every open vote message in guilds on these shards."""
+    statement = select(VoteMessage.channel_id, VoteMessage.message_id).where(VoteMessage.is_open)
+    statement = statement.where(on_shards(VoteMessage.guild_id, shard_ids, shard_count))
+    rows = await session.exec(statement.order_by(VoteMessage.message_id))
+    return [(channel_id, message_id) for channel_id, message_id in rows.all()]
+
+
+async def vote_messages_to_repair(
+    session: AsyncSession,
+    *,
+    shard_ids: Sequence[int] | None,
+    shard_count: int,
+    voted_since: datetime,
+    limit: int,
+) -> list[tuple[int, int]]:
+    """(channel, message) of open vote messages in guilds on these shards voted on since
+    `voted_since` and since their last recount, the latest voted first."""
+    rows = await session.exec(
+        select(VoteMessage.channel_id, VoteMessage.message_id)
+        .where(
+            VoteMessage.is_open,
+            VoteMessage.last_vote_at >= voted_since,  # type: ignore[operator]
+            or_(
+                VoteMessage.reconciled_at.is_(None),  # type: ignore[union-attr]
+                VoteMessage.last_vote_at > VoteMessage.reconciled_at,  # type: ignore[operator]
+            ),
+            on_shards(VoteMessage.guild_id, shard_ids, shard_count),
+        )
+        .order_by(VoteMessage.last_vote_at.desc())  # type: ignore[union-attr]
+        .limit(limit)
+    )
+    return [(channel_id, message_id) for channel_id, message_id in rows.all()]
 
 
 def _pairs(session: AsyncSession, pairs: Sequence[tuple[int, int]]) -> Any:

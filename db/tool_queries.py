@@ -48,6 +48,21 @@ async def tool_refs(session: AsyncSession, tool_ids: Iterable[int]) -> dict[int,
     return {row.id: ToolRef(row.id, row.slug, row.name) for row in rows.all()}
 
 
+async def every_tool_name(
+    session: AsyncSession,
+) -> tuple[list[tuple[int, str, str]], dict[int, list[str]]]:
+    """Every tool in the catalog as (id, slug, name), in id order, and each tool's aliases in
+    catalog order: what the resolver's index is built from."""
+    tools = (await session.exec(select(Tool.id, Tool.slug, Tool.name).order_by(Tool.id))).all()
+    aliases: dict[int, list[str]] = {}
+    alias_rows = await session.exec(
+        select(ToolAlias.tool_id, ToolAlias.alias).order_by(ToolAlias.id)
+    )
+    for tool_id, alias in alias_rows.all():
+        aliases.setdefault(tool_id, []).append(alias)
+    return [(tool_id, slug, name) for tool_id, slug, name in tools], aliases
+
+
 async def tools_with_categories(
     session: AsyncSession, tool_ids: Sequence[int]
 ) -> dict[int, tuple[Tool, Category]]:

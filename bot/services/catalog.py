@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.comparison import ToolRef
@@ -14,8 +13,7 @@ from bot.core.resolver import CatalogIndex, ToolEntry
 from bot.errors import InvalidInput, UnknownTool
 from db.catalog_import import CatalogStats, catalog_revision, catalog_stats, read_revision
 from db.engine import SessionFactory
-from db.models import Tool, ToolAlias
-from db.tool_queries import tool_refs
+from db.tool_queries import every_tool_name, tool_refs
 
 
 class ToolsGone(InvalidInput):
@@ -51,15 +49,7 @@ class CatalogService:
     async def build_index(self) -> CatalogIndex:
         async with self._sessions() as session:
             revision = await read_revision(session)
-            tools = (
-                await session.exec(select(Tool.id, Tool.slug, Tool.name).order_by(Tool.id))
-            ).all()
-            aliases: dict[int, list[str]] = {}
-            alias_rows = await session.exec(
-                select(ToolAlias.tool_id, ToolAlias.alias).order_by(ToolAlias.id)
-            )
-            for tool_id, alias in alias_rows.all():
-                aliases.setdefault(tool_id, []).append(alias)
+            tools, aliases = await every_tool_name(session)
         entries = [
             ToolEntry(tool_id, slug, name, tuple(aliases.get(tool_id, ())))
             for tool_id, slug, name in tools

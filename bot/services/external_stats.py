@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -126,9 +126,26 @@ class ExternalStatsService:
             run = StatsRun(skipped="nothing due")
             await self._finish(run, secondary_streak=0)
             return run
+        counts, paused_until, streak = await self._check(
+            due, _secondary_streak(state.last_outcome if state else None)
+        )
+        run = StatsRun(
+            updated=counts[Verdict.FIGURES],
+            unchanged=counts[Verdict.NOT_MODIFIED],
+            missing=counts[Verdict.MISSING],
+            failed=counts[Verdict.FAILED],
+            paused_until=paused_until,
+        )
+        await self._finish(run, secondary_streak=streak)
+        return run
 
+    async def _check(
+        self, due: Sequence[DueTool], streak: int
+    ) -> tuple[dict[Verdict, int], datetime | None, int]:
+        """Ask GitHub about each due tool in turn and record its answer, until a rate limit or
+        repeated failures stop the run: the verdicts counted, when GitHub said to resume (if
+        it did), and the streak of secondary rate limits (given the streak before)."""
         counts = {verdict: 0 for verdict in Verdict}
-        streak = _secondary_streak(state.last_outcome if state else None)
         paused_until: datetime | None = None
         failed_in_a_row = 0
         for tool in due:
@@ -169,16 +186,7 @@ class ExternalStatsService:
                     "external stats stopped: GitHub failed %d times in a row", failed_in_a_row
                 )
                 break
-
-        run = StatsRun(
-            updated=counts[Verdict.FIGURES],
-            unchanged=counts[Verdict.NOT_MODIFIED],
-            missing=counts[Verdict.MISSING],
-            failed=counts[Verdict.FAILED],
-            paused_until=paused_until,
-        )
-        await self._finish(run, secondary_streak=streak)
-        return run
+        return counts, paused_until, streak
 
     async def _record(
         self, tool: DueTool, verdict: Verdict, answer: RepoAnswer, now: datetime

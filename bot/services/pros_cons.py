@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.comparison import Reason, ranked
@@ -27,9 +26,9 @@ from bot.core.voting import NUMBERED
 from bot.errors import InvalidInput, NotAllowed
 from db import pros_cons as queries
 from db.engine import SessionFactory
-from db.models import ProCon, VoteMessage, VoteOption, VoteTarget
-from db.reaction_votes import close_vote_messages, register_vote_message
-from db.tool_queries import REASON_COLUMNS, reason_of, tool_refs, visible_in
+from db.models import ProCon, VoteMessage, VoteTarget
+from db.reaction_votes import close_vote_messages, register_vote_message, vote_options
+from db.tool_queries import reason_of, tool_refs
 from db.types import utcnow
 from db.votes import UnknownVoteTarget, cast_vote
 
@@ -53,12 +52,7 @@ class ProsConsService:
         tool = (await tool_refs(session, [tool_id])).get(tool_id)
         if tool is None:
             raise InvalidInput("That tool is no longer in the catalog.")
-        rows = await session.exec(
-            select(*REASON_COLUMNS).where(
-                ProCon.tool_id == tool_id, ProCon.kind == kind, visible_in(guild_id)
-            )
-        )
-        reasons = ranked([reason_of(row) for row in rows.all()])
+        reasons = ranked(await queries.reasons_seen(session, tool_id, kind, guild_id))
         return ReasonList(tool, kind, tuple(reasons))
 
     async def add(
@@ -155,12 +149,7 @@ class ProsConsService:
         async with self._sessions() as session, session.begin():
             # Items removed since the page was read are left out; a removal after this waits
             # for it (on PostgreSQL) and then takes this message's options too.
-            statement = select(ProCon.id).where(
-                ProCon.id.in_([o.target_id for o in page.options])  # type: ignore[union-attr]
-            )
-            if session.bind.dialect.name == "postgresql":
-                statement = statement.order_by(ProCon.id).with_for_update(read=True)
-            existing = set((await session.exec(statement)).scalars().all())
+            existing = await queries.hold_reasons(session, [o.target_id for o in page.options])
             earlier = await queries.open_list_messages(
                 session,
                 channel_id=channel_id,
@@ -205,21 +194,10 @@ class ProsConsService:
                 or message.target_kind != VoteTarget.PRO_CON.value
             ):
                 return None
-            options = (
-                await session.exec(
-                    select(VoteOption.emoji, VoteOption.target_id).where(
-                        VoteOption.message_id == message_id
-                    )
-                )
-            ).all()
+            options = await vote_options(session, message_id)
             if not options:
                 return None
-            rows = await session.exec(
-                select(*REASON_COLUMNS).where(
-                    ProCon.id.in_({target for _, target in options})  # type: ignore[union-attr]
-                )
-            )
-            reasons = {row.id: row for row in rows.all()}
+            reasons = await queries.reason_rows(session, {target for _, target in options})
             if not reasons:
                 return None
             first = next(iter(reasons.values()))

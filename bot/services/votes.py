@@ -17,14 +17,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_
-from sqlmodel import select
-
 from bot.core.voting import BatchResult, ReactionEvent, Recount, VoteMessageInfo, VoteTarget
 from db.engine import SessionFactory
-from db.models import VoteMessage
-from db.reaction_votes import apply_vote_batch, current_votes, load_vote_messages
-from db.shards import on_shards
+from db.reaction_votes import (
+    apply_vote_batch,
+    current_votes,
+    load_vote_messages,
+    open_vote_messages,
+    vote_messages_to_repair,
+)
 from db.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -174,12 +175,7 @@ class VoteService:
     ) -> list[tuple[int, int]]:
         """(channel, message) of every open vote message in guilds on these shards."""
         async with self._sessions() as session:
-            statement = select(VoteMessage.channel_id, VoteMessage.message_id).where(
-                VoteMessage.is_open
-            )
-            statement = statement.where(on_shards(VoteMessage.guild_id, shard_ids, shard_count))
-            rows = await session.exec(statement.order_by(VoteMessage.message_id))
-            return [(channel_id, message_id) for channel_id, message_id in rows.all()]
+            return await open_vote_messages(session, shard_ids=shard_ids, shard_count=shard_count)
 
     async def messages_to_repair(
         self,
@@ -193,18 +189,10 @@ class VoteService:
         `voted_since` and since their last recount, the latest voted first (a message that
         cannot be read stays behind the active ones, and drops out once it is quiet)."""
         async with self._sessions() as session:
-            rows = await session.exec(
-                select(VoteMessage.channel_id, VoteMessage.message_id)
-                .where(
-                    VoteMessage.is_open,
-                    VoteMessage.last_vote_at >= voted_since,  # type: ignore[operator]
-                    or_(
-                        VoteMessage.reconciled_at.is_(None),  # type: ignore[union-attr]
-                        VoteMessage.last_vote_at > VoteMessage.reconciled_at,  # type: ignore[operator]
-                    ),
-                    on_shards(VoteMessage.guild_id, shard_ids, shard_count),
-                )
-                .order_by(VoteMessage.last_vote_at.desc())  # type: ignore[union-attr]
-                .limit(limit)
+            return await vote_messages_to_repair(
+                session,
+                shard_ids=shard_ids,
+                shard_count=shard_count,
+                voted_since=voted_since,
+                limit=limit,
             )
-            return [(channel_id, message_id) for channel_id, message_id in rows.all()]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 
@@ -16,7 +17,8 @@ from bot.bot import report_error
 from bot.core.advice import CONTEXT_LIMIT, QUESTION_LIMIT, TITLE_LIMIT
 from bot.errors import InvalidInput, StackupError
 from bot.render.advice import advice_list_embed
-from cogs._shared.discord_io import NO_PINGS, bot_of, guarded
+from cogs._shared.discord_io import NO_PINGS, bot_of
+from cogs._shared.pager import BACK, PageButton
 
 
 @dataclass(frozen=True)
@@ -124,34 +126,37 @@ class RetryAsk(discord.ui.DynamicItem[discord.ui.Button], template=r"stackup:adv
         await interaction.response.send_modal(AskModal(draft))
 
 
+NEWER, OLDER = "◀ Newer", "Older ▶"
+
+
 class AdviceListPage(
-    discord.ui.DynamicItem[discord.ui.Button],
+    PageButton,
     template=r"stackup:advlist:(?P<tool>\d{1,19}):(?P<status>open|closed|all):(?P<page>\d{1,6}):(?P<dir>p|n)",
 ):
-    def __init__(self, tool_id: int, status: str, page: int, direction: str, *, disabled: bool):
-        self.tool_id, self.status, self.page = tool_id, status, page
-        super().__init__(
-            discord.ui.Button(
-                label="◀ Newer" if direction == "p" else "Older ▶",
-                style=discord.ButtonStyle.secondary,
-                disabled=disabled,
-                custom_id=f"stackup:advlist:{tool_id}:{status}:{page}:{direction}",
-            )
-        )
+    """◀/▶ through `/advice list`, newest posts first, edited in place (tool 0: any tool)."""
+
+    def __init__(self, tool_id: int, status: str, page: int, **button: Any) -> None:
+        self.tool_id, self.status = tool_id, status
+        super().__init__(page, **button)
+
+    def custom_id_for(self, page: int, direction: str) -> str:
+        return f"stackup:advlist:{self.tool_id}:{self.status}:{page}:{direction}"
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
     ) -> AdviceListPage:
+        direction = match["dir"]
         return cls(
-            int(match["tool"]), match["status"], int(match["page"]), match["dir"], disabled=False
+            int(match["tool"]),
+            match["status"],
+            int(match["page"]),
+            direction=direction,
+            label=NEWER if direction == BACK else OLDER,
         )
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await guarded(
-            interaction,
-            send_list(interaction, self.tool_id or None, self.status, self.page, edit=True),
-        )
+    async def turn(self, interaction: discord.Interaction) -> None:
+        await send_list(interaction, self.tool_id or None, self.status, self.page, edit=True)
 
 
 async def send_list(
@@ -175,14 +180,10 @@ async def send_list(
     embed = advice_list_embed(found, interaction.guild_id)
     view = discord.ui.View(timeout=None)
     if found.pages > 1:
-        view.add_item(
-            AdviceListPage(tool_id or 0, status, found.page - 1, "p", disabled=found.page <= 1)
-        )
-        view.add_item(
-            AdviceListPage(
-                tool_id or 0, status, found.page + 1, "n", disabled=found.page >= found.pages
-            )
-        )
+        for button in AdviceListPage.pair(
+            tool_id or 0, status, page=found.page, first=1, last=found.pages, labels=(NEWER, OLDER)
+        ):
+            view.add_item(button)
     if edit:
         await interaction.response.edit_message(embed=embed, view=view)
     else:
