@@ -199,6 +199,8 @@ class StackupBot(commands.AutoShardedBot):
         self._index_refresh: asyncio.Task[None] | None = None
         # What features run of each other's: built by `setup_hook`, before any cog loads.
         self.flows: Flows
+        # `stackup sync` turns this off and syncs itself, whether or not anything changed.
+        self.sync_on_setup = True
 
     async def setup_hook(self) -> None:
         await self.refresh_catalog_index()
@@ -273,25 +275,36 @@ class StackupBot(commands.AutoShardedBot):
         Syncing on every start burns a rate-limited endpoint; the hash of what was synced,
         per application and scope, lives in the database.
         """
+        if not self.sync_on_setup:
+            return
+        try:
+            await self.sync_commands()
+        except discord.HTTPException as exc:
+            # Commands keep their last synced form; the next start tries again.
+            log.error("could not sync application commands (%s): %s", self._sync_scope(), exc)
+
+    def _sync_scope(self) -> str:
+        guild_id = self.settings.dev_guild_id
+        return f"guild:{guild_id}" if guild_id else "global"
+
+    async def sync_commands(self, *, force: bool = False) -> int | None:
+        """Sync the command tree, globally or copied to DEV_GUILD_ID's server, and remember what
+        was synced; unless `force`, only when it changed (None then). Raises HTTPException."""
         guild = None
         if self.settings.dev_guild_id:
             guild = discord.Object(id=self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
         payload = json.dumps(self._command_payload(guild), sort_keys=True)
         digest = hashlib.sha256(payload.encode()).hexdigest()
-        scope = f"guild:{guild.id}" if guild else "global"
+        scope = self._sync_scope()
         key = f"synced_commands:{self.application_id}:{scope}"
-        if await self.services.meta.get(key) == digest:
+        if not force and await self.services.meta.get(key) == digest:
             log.info("application commands unchanged; not syncing")
-            return
-        try:
-            synced = await self.tree.sync(guild=guild)
-        except discord.HTTPException as exc:
-            # Commands keep their last synced form; the next start tries again.
-            log.error("could not sync application commands (%s): %s", scope, exc)
-            return
+            return None
+        synced = await self.tree.sync(guild=guild)
         await self.services.meta.set(key, digest)
         log.info("synced %d application commands (%s)", len(synced), scope)
+        return len(synced)
 
     async def about(self) -> About:
         return About(

@@ -1,4 +1,5 @@
-"""`stackup`: run the bot, migrate the database, import and export the catalog."""
+"""`stackup`: run the bot, migrate and back up the database, import and export the catalog,
+and the operator's tools: the invite URL, a command sync, a check of the set-up."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -30,10 +32,10 @@ but DISCORD_TOKEN is not set, so there is nothing to connect as.
   1. Create an application at https://discord.com/developers/applications and add a bot.
   2. Copy the bot's token and put it in a file named .env here:
          DISCORD_TOKEN=your-token
-  3. Invite the bot (OAuth2 > URL Generator: scopes "bot" and "applications.commands").
+  3. Invite the bot to your server with the URL `stackup invite-url` prints.
   4. Run `make run` again.
 
-Every setting is listed in the README."""
+docs/hosting.md walks through it; every setting is listed in the README."""
 
 
 def _prepare_sqlite_folder(settings: Settings) -> None:
@@ -161,6 +163,122 @@ def _close_on_signals(bot: object) -> set[asyncio.Task[None]]:
     return closing
 
 
+def _application_id(settings: Settings) -> int:
+    """The application id DISCORD_TOKEN carries; raises BadToken saying why there is none."""
+    from bot.ops import BadToken, application_id_from_token
+
+    if settings.discord_token is None:
+        raise BadToken("DISCORD_TOKEN is not set")
+    try:
+        return application_id_from_token(settings.discord_token.get_secret_value())
+    except BadToken as exc:
+        raise BadToken(f"DISCORD_TOKEN is not a bot token: {exc}") from None
+
+
+def _invite_url(settings: Settings, application_id: int | None) -> int:
+    from bot.ops import BadToken
+    from bot.permissions import BOT_PERMISSION_NAMES, permission_label
+    from bot.permissions import invite_url as url_for
+
+    if application_id is None:
+        try:
+            application_id = _application_id(settings)
+        except BadToken as exc:
+            print(
+                f"stackup: {exc}; pass --application-id ID (the Developer Portal's "
+                "General Information page shows it).",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+    print(url_for(application_id))
+    print("permissions: " + ", ".join(permission_label(name) for name in BOT_PERMISSION_NAMES))
+    return 0
+
+
+def _doctor(settings: Settings, *, connect: bool) -> int:
+    from bot.ops import Check, connect_checks, database_checks, token_check
+
+    checks = [Check("ok", "settings", "valid")]
+    checks += asyncio.run(database_checks(settings))
+    checks.append(token_check(settings))
+    for check in checks:
+        print(check.line())
+    if connect:
+        if any(check.failed for check in checks):
+            print("✗ discord: not checked: fix the checks above first")
+            return 1
+        more = asyncio.run(connect_checks(settings))
+        for check in more:
+            print(check.line())
+        checks += more
+    return 1 if any(check.failed for check in checks) else 0
+
+
+def _sync(settings: Settings, guild_id: int | None) -> int:
+    import aiohttp
+    import discord
+
+    from bot.ops import BadToken, sync_commands
+    from db.bootstrap import NotMigrated
+
+    try:
+        _application_id(settings)
+    except BadToken as exc:
+        print(f"stackup: {exc}: sync logs in as the bot.", file=sys.stderr)
+        return EXIT_USAGE
+    assert settings.discord_token is not None
+    server = guild_id or settings.dev_guild_id
+    scope = f"copied to server {server}" if server else "globally"
+    try:
+        synced = asyncio.run(
+            sync_commands(settings, settings.discord_token.get_secret_value(), guild_id)
+        )
+    except discord.LoginFailure:
+        print("stackup: DISCORD_TOKEN was refused by Discord: check the token.", file=sys.stderr)
+        return EXIT_USAGE
+    except NotMigrated:
+        print(
+            f"stackup: the database at {settings.redacted_database_url} is not at the newest "
+            "revision: run `stackup db upgrade` first.",
+            file=sys.stderr,
+        )
+        return 1
+    except (aiohttp.ClientError, discord.HTTPException) as exc:
+        print(f"stackup: sync failed at {settings.discord_api_base_url}: {exc}", file=sys.stderr)
+        return 1
+    print(f"synced {synced} application commands ({scope})")
+    return 0
+
+
+def _backup(settings: Settings, target: Path) -> int:
+    from bot.ops import backup_sqlite, pg_dump_command
+
+    if settings.database_url.startswith("postgresql"):
+        print(pg_dump_command(settings.database_url, target))
+        print(
+            "# pg_dump asks for the password, or reads PGPASSWORD or ~/.pgpass; "
+            "pg_restore --dbname=... FILE restores it."
+        )
+        return 0
+    source = settings.sqlite_path
+    if source is None:
+        print("stackup: an in-memory database has nothing to back up.", file=sys.stderr)
+        return 1
+    if not source.exists():
+        print(f"stackup: no database at {source}.", file=sys.stderr)
+        return 1
+    if target.exists():
+        print(f"stackup: {target} already exists: back up to a new file.", file=sys.stderr)
+        return 1
+    try:
+        backup_sqlite(source, target)
+    except (sqlite3.Error, OSError) as exc:
+        print(f"stackup: backup failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(f"backed up {source} to {target} ({target.stat().st_size:,} bytes)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stackup",
@@ -181,6 +299,43 @@ def build_parser() -> argparse.ArgumentParser:
         "upgrade", help="apply migrations", description="Apply Alembic migrations to DATABASE_URL."
     )
     upgrade.add_argument("revision", nargs="?", default="head", help="target (default: head)")
+    backup = db_commands.add_parser(
+        "backup",
+        help="copy the database to FILE (SQLite), or print the pg_dump command (PostgreSQL)",
+        description="SQLite: copy the database to FILE with SQLite's online backup API, safe "
+        "while the bot runs. PostgreSQL: print the pg_dump command that does it (no password).",
+    )
+    backup.add_argument("file", type=Path, metavar="FILE", help="a new file to write")
+
+    invite = commands.add_parser(
+        "invite-url",
+        help="print the URL that adds the bot to a server, with the permissions it uses",
+        description="Print the OAuth2 URL that adds the bot to a server (scopes bot and "
+        "applications.commands) with exactly the permissions Stackup uses, never Administrator. "
+        "The application id is read from DISCORD_TOKEN unless given.",
+    )
+    invite.add_argument("--application-id", type=int, metavar="ID", help="the application's id")
+
+    sync = commands.add_parser(
+        "sync",
+        help="sync the slash commands with Discord now",
+        description="Log in over REST (no gateway) and sync the slash commands now, whatever was "
+        "synced before: to the server --guild (or DEV_GUILD_ID) names, else globally.",
+    )
+    sync.add_argument("--guild", type=int, metavar="ID", help="copy the commands to this server")
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="check the settings, database, migrations and token",
+        description="Check the settings, the database, its migrations and the token's form, "
+        "one line each. Exit status: 0 all good, 1 a check failed, 2 bad settings.",
+    )
+    doctor.add_argument(
+        "--connect",
+        action="store_true",
+        help="also log in to Discord and list the permissions Stackup lacks in each server's "
+        "advice forum and digest channel",
+    )
 
     catalog = commands.add_parser(
         "catalog", help="import, export and count the tool catalog", description="The tool catalog."
@@ -213,9 +368,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except SettingsError as exc:
         for line in str(exc).splitlines():
-            print(f"stackup: bad setting: {line}", file=sys.stderr)
+            if args.command == "doctor":
+                print(f"✗ settings: {line}")
+            else:
+                print(f"stackup: bad setting: {line}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(settings)
+    if args.command == "invite-url":
+        return _invite_url(settings, args.application_id)
+    if args.command == "doctor":
+        return _doctor(settings, connect=args.connect)
+    if args.command == "sync":
+        return _sync(settings, args.guild)
+    if args.command == "db" and args.db_command == "backup":
+        return _backup(settings, args.file)
 
     from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError

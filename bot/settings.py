@@ -206,6 +206,9 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+LOG_HANDLER_NAME = "stackup"
+
+
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(
@@ -217,8 +220,12 @@ def configure_logging(settings: Settings) -> None:
         if secret is not None
     ]
     handler.addFilter(RedactSecrets(secrets))
+    handler.set_name(LOG_HANDLER_NAME)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    # Configured again (a second run in one process) replaces Stackup's own handler only;
+    # handlers others installed (a host application's, pytest's) stay.
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != LOG_HANDLER_NAME]
+    root.addHandler(handler)
     root.setLevel(settings.log_level)
     # Alembic narrates every connection at INFO; Stackup logs the revision itself.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

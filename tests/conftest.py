@@ -4,6 +4,7 @@ and the contract check on every REST body the bot sent in a test that drove it."
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -19,7 +20,7 @@ from sqlmodel import select
 
 from bot.bot import StackupBot
 from bot.charts import ChartRenderer
-from bot.settings import Settings
+from bot.settings import LOG_HANDLER_NAME, Settings
 from db import migrate
 from db.catalog_format import SHIPPED_CATALOG_DIR, load_catalog
 from db.catalog_import import import_catalog
@@ -269,6 +270,17 @@ def pytest_configure(config: pytest.Config) -> None:
         "exception types (a class, or a string the message starts with); write "
         "`logs_errors.with_args(SomeError)` for a lone class",
     )
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """A CLI test configures logging for the process: its handler (bound to that test's
+    captured stderr) and level must not outlive the test."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != LOG_HANDLER_NAME]
+    root.setLevel(level)
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
-STACKUPS_LOGGERS = ("bot", "cogs", "db")
+# Stackup's own loggers, and asyncio's: a task of Stackup's that died with an exception
+# nobody read is reported there ("Task exception was never retrieved").
+STACKUPS_LOGGERS = ("bot", "cogs", "db", "stackup", "asyncio")
 
 
 def unexpected_errors(

@@ -141,6 +141,7 @@ def test_token_is_hidden_in_the_settings_repr(monkeypatch):
     assert TOKEN not in repr(settings) and TOKEN not in str(settings.model_dump())
 
 
+@pytest.mark.logs_errors("failed")
 def test_token_is_redacted_from_log_lines_and_tracebacks(caplog):
     logger = logging.getLogger("stackup.test")
     handler = caplog.handler

@@ -4,26 +4,10 @@ from __future__ import annotations
 
 import discord
 
+from bot.permissions import invite_url
 from bot.services.catalog import About
 
 BRAND_COLOUR = discord.Colour(0x0690FA)
-BOT_PERMISSIONS = discord.Permissions(
-    view_channel=True,
-    send_messages=True,
-    send_messages_in_threads=True,
-    create_public_threads=True,
-    manage_threads=True,
-    embed_links=True,
-    attach_files=True,
-    read_message_history=True,
-    add_reactions=True,
-)
-
-
-def invite_url(application_id: int) -> str:
-    return discord.utils.oauth_url(
-        application_id, permissions=BOT_PERMISSIONS, scopes=("bot", "applications.commands")
-    )
 
 
 def about_embed(about: About) -> discord.Embed:

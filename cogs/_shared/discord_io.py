@@ -109,7 +109,10 @@ class Debouncer:
             if delay > 0:
                 await asyncio.sleep(delay)
         finally:
-            self._scheduled.pop(key, None)
+            # A cancelled run may end after a newer one was scheduled for the key: that one
+            # stays scheduled.
+            if self._scheduled.get(key) is asyncio.current_task():
+                del self._scheduled[key]
         self._last_run[key] = time.monotonic()
         try:
             await self.action(key)

@@ -285,7 +285,12 @@ class AdvicePosts:
             posted = not (exc.status >= 500 or exc.status == 429)
             log.warning("post %d: could not send its idle verdict (%s)", summary.id, exc)
         finally:
-            problem = await self._show_closed(summary)
+            # Whether the verdict went out decides a retry; a failed lock or starter edit
+            # must not make the sweep send the verdict a second time.
+            try:
+                problem = await self._show_closed(summary)
+            except discord.HTTPException as exc:
+                problem = f"could not show it closed ({exc})"
             if problem:
                 log.info("post %d: %s", summary.id, problem)
         return posted

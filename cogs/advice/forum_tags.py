@@ -87,11 +87,11 @@ class ForumTags:
         has_solved = any(t.name.casefold() == SOLVED_TAG.casefold() for t in existing)
         room = FORUM_TAG_LIMIT - len(existing) - (0 if has_solved else 1)
         creatable, left_out = missing[: max(room, 0)], missing[max(room, 0) :]
+        if not creatable:
+            return _found(existing, wanted)  # a full forum: a permission would not help
         me = forum.guild.me
         if me is None or not forum.permissions_for(me).manage_channels:
-            return _found(existing, wanted, note=_permission_note(forum, missing))
-        if not creatable:
-            return _found(existing, wanted)
+            return _found(existing, wanted, note=_permission_note(forum, creatable))
         try:
             forum = await self._add(forum, [discord.ForumTag(name=name) for name in creatable])
         except discord.Forbidden:

@@ -18,7 +18,7 @@ from discord.ext import commands
 
 from bot.autocomplete import tool_choices
 from bot.bot import StackupBot
-from bot.core.advice import OpenedPost
+from bot.core.advice import OPEN, OpenedPost
 from bot.core.community import StackChange
 from bot.core.comparison import ToolRef
 from bot.core.ratelimit import CHANGES
@@ -302,12 +302,21 @@ class Community(commands.Cog):
         return True
 
     async def _mention_in_thread(self, post: OpenedPost, member_ids: Sequence[int]) -> None:
-        thread = self.bot.get_channel(post.thread_id)
-        if not isinstance(thread, discord.abc.Messageable):
-            # Not cached: sending needs only the id, not a fetch.
-            thread = self.bot.get_partial_messageable(
-                post.thread_id, guild_id=post.guild_id, type=discord.ChannelType.public_thread
-            )
+        # By id: the thread was created a moment ago and the cache may not hold it yet.
+        thread = self.bot.get_partial_messageable(
+            post.thread_id, guild_id=post.guild_id, type=discord.ChannelType.public_thread
+        )
+        # In turn with the post's other edits, and only while it is open: a post closed
+        # meanwhile is archived and locked, and a message would reopen it.
+        async with self.bot.post_locks(post.post_id):
+            summary = await self.bot.services.advice.summary(post.post_id)
+            if summary is None or summary.status != OPEN:
+                return
+            await self._send_mentions(thread, post, member_ids)
+
+    async def _send_mentions(
+        self, thread: discord.PartialMessageable, post: OpenedPost, member_ids: Sequence[int]
+    ) -> None:
         for text, mentioned in thread_mention_texts(post, member_ids):
             try:
                 await thread.send(

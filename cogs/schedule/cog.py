@@ -43,6 +43,7 @@ class Scheduled(commands.Cog):
 
     async def cog_load(self) -> None:
         settings = self.bot.settings
+        self.bot.flows.schedule.active = True
         self.timers.every(SWEEP_JOB, timedelta(minutes=settings.sweep_minutes), sweep, self.bot)
         self.timers.every(
             VOTE_REPAIR_JOB,
@@ -56,6 +57,7 @@ class Scheduled(commands.Cog):
         await self.bot.flows.schedule.rebuild()
 
     async def cog_unload(self) -> None:
+        self.bot.flows.schedule.active = False
         for job_id in self.timers.job_ids():
             self.timers.cancel(job_id)
 

@@ -22,6 +22,7 @@ from bot.core.advice import AdviceSummary
 from bot.core.schedule import Claim, DigestSchedule, IdleWarning, PostClock, PostWork, Reminder
 from bot.render.digest import digest_chart_spec, digest_embed
 from bot.render.scheduled import reminder_message, warning_message
+from bot.timers import Job
 from cogs._shared.discord_io import chart_file
 from cogs.schedule.jobs import digest_deadline, digest_job, post_deadline, post_job
 
@@ -53,6 +54,13 @@ class ScheduledWork:
         self._digests_done: dict[int, str] = {}
         # A guild whose digest failed is not retried before this (not at every sweep).
         self._digest_retry: dict[int, datetime] = {}
+        # Set while the Scheduled cog is loaded: after its unload, work already running
+        # sets no new timers and jobs that fire do nothing.
+        self.active = False
+
+    def _at(self, job_id: str, when: datetime, job: Job, *args: object) -> None:
+        if self.active:
+            self.timers.at(job_id, when, job, *args)
 
     async def rebuild(self) -> None:
         """Every deadline of this process's guilds gets its job; overdue ones run at once."""
@@ -67,7 +75,7 @@ class ScheduledWork:
     # -- advice posts -------------------------------------------------------------------
 
     def schedule_post(self, post: PostClock) -> None:
-        self.timers.at(
+        self._at(
             post_job(post.post_id), post.next_deadline(), post_deadline, self.bot, post.post_id
         )
 
@@ -97,7 +105,7 @@ class ScheduledWork:
                 return
             now = self.service.clock()
             # Still due means its message failed: try again later, not in a tight loop.
-            self.timers.at(
+            self._at(
                 key, max(after.next_deadline(), now + RETRY_AFTER), post_deadline, self.bot, post_id
             )
         finally:
@@ -191,9 +199,7 @@ class ScheduledWork:
             when = now
         else:
             when = schedule.next_moment(now)
-        self.timers.at(
-            digest_job(schedule.guild_id), when, digest_deadline, self.bot, schedule.guild_id
-        )
+        self._at(digest_job(schedule.guild_id), when, digest_deadline, self.bot, schedule.guild_id)
 
     async def digest_due(self, guild_id: int) -> None:
         found = await self.service.digest_schedules(guild_id)
@@ -229,7 +235,7 @@ class ScheduledWork:
             log.exception("guild %d: digest failed; trying again later", guild_id)
             retry = now + RETRY_AFTER
             self._digest_retry[guild_id] = retry
-            self.timers.at(key, retry, digest_deadline, self.bot, guild_id)
+            self._at(key, retry, digest_deadline, self.bot, guild_id)
         finally:
             self._busy.discard(key)
 

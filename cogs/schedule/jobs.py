@@ -39,29 +39,39 @@ def _logged(what: str) -> Iterator[None]:
 
 async def post_deadline(bot: StackupBot, post_id: int) -> None:
     await bot.wait_until_ready()
+    if not bot.flows.schedule.active:
+        return
     with _logged(post_job(post_id)):
         await bot.flows.schedule.post_due(post_id)
 
 
 async def digest_deadline(bot: StackupBot, guild_id: int) -> None:
     await bot.wait_until_ready()
+    if not bot.flows.schedule.active:
+        return
     with _logged(digest_job(guild_id)):
         await bot.flows.schedule.digest_due(guild_id)
 
 
 async def sweep(bot: StackupBot) -> None:
     await bot.wait_until_ready()
+    if not bot.flows.schedule.active:
+        return
     with _logged(SWEEP_JOB):
         await bot.flows.schedule.sweep()
 
 
 async def repair_votes(bot: StackupBot) -> None:
     await bot.wait_until_ready()
+    if not bot.flows.schedule.active:
+        return
     with _logged(VOTE_REPAIR_JOB):
         await bot.flows.schedule.repair_votes()
 
 
 async def refresh_stats(bot: StackupBot) -> None:
     await bot.wait_until_ready()
+    if not bot.flows.schedule.active:
+        return
     with _logged(STATS_JOB):
         await bot.flows.schedule.refresh_stats()

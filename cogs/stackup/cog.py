@@ -11,26 +11,11 @@ from bot.core.advice import IDLE_DAYS_RANGE, GuildConfig
 from bot.core.ratelimit import CHANGES
 from bot.core.schedule import WEEKDAYS, digest_schedule_of, timezone_matches
 from bot.errors import InvalidInput
+from bot.permissions import DIGEST_NEEDS, FORUM_NEEDS, FORUM_WANTS, permission_label
 from bot.render.about import about_embed
 from bot.render.settings import settings_embed
 from bot.services.guild_settings import UNSET
 from cogs._shared.discord_io import manages_server, writes
-
-# What Stackup needs in the advice forum, and what each lets it do.
-FORUM_NEEDS = {
-    "view_channel": "see the forum",
-    "send_messages": "open posts",
-    "send_messages_in_threads": "post recommendations and verdicts",
-    "embed_links": "show embeds",
-    "attach_files": "attach verdict charts",
-    "add_reactions": "add 👍 and 👎 to recommendations",
-    "read_message_history": "count votes",
-    "manage_threads": "lock and archive closed posts",
-}
-FORUM_WANTS = {
-    "manage_channels": "create tags for tools and the Solved tag",
-    "manage_messages": "remove a member's old reaction when they switch their vote",
-}
 
 
 class ForumOption(app_commands.Transformer):
@@ -66,24 +51,16 @@ def _permission_notes(
         return []
     granted = channel.permissions_for(me)
     notes = [
-        f"⚠️ Missing **{name.replace('_', ' ').title()}** in {channel.mention}: cannot {why}."
+        f"⚠️ Missing **{permission_label(name)}** in {channel.mention}: cannot {why}."
         for name, why in needs.items()
         if not getattr(granted, name)
     ]
     notes += [
-        f"ℹ️ Without **{name.replace('_', ' ').title()}** Stackup cannot {why}."
+        f"ℹ️ Without **{permission_label(name)}** Stackup cannot {why}."
         for name, why in (wants or {}).items()
         if not getattr(granted, name)
     ]
     return notes
-
-
-DIGEST_NEEDS = {
-    "view_channel": "see the digest channel",
-    "send_messages": "send the weekly digest",
-    "embed_links": "show the digest",
-    "attach_files": "attach the digest's chart",
-}
 
 
 class Meta(commands.Cog):
