@@ -193,14 +193,19 @@ class StackupBot(commands.AutoShardedBot):
         # A renderer passed in belongs to the caller (tests share one); our own we close.
         self._owns_charts = charts is None
         self.charts = charts if charts is not None else ChartRenderer(settings.chart_workers)
-        self.catalog_index = CatalogIndex([])
-        self._index_freshness = index_freshness_seconds
-        self._index_checked_at = 0.0
-        self._index_refresh: asyncio.Task[None] | None = None
+        self._start_catalog_index(index_freshness_seconds)
         # What features run of each other's: built by `setup_hook`, before any cog loads.
         self.flows: Flows
         # `stackup sync` turns this off and syncs itself, whether or not anything changed.
         self.sync_on_setup = True
+
+    def _start_catalog_index(self, freshness_seconds: float) -> None:
+        """Empty until `setup_hook` reads the catalog; then checked for changes at most every
+        `freshness_seconds`."""
+        self.catalog_index = CatalogIndex([])
+        self._index_freshness = freshness_seconds
+        self._index_checked_at = 0.0
+        self._index_refresh: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         await self.refresh_catalog_index()

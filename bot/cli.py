@@ -307,6 +307,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("file", type=Path, metavar="FILE", help="a new file to write")
 
+    _add_operator_commands(commands)
+    return parser
+
+
+def _add_operator_commands(commands: argparse._SubParsersAction) -> None:
+    """invite-url, sync and doctor (what a bot owner runs while setting up or checking), and
+    the catalog commands."""
     invite = commands.add_parser(
         "invite-url",
         help="print the URL that adds the bot to a server, with the permissions it uses",
@@ -359,7 +366,6 @@ def build_parser() -> argparse.ArgumentParser:
     catalog_commands.add_parser(
         "stats", help="count tools, categories and more", description="Count the catalog."
     )
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -383,6 +389,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "db" and args.db_command == "backup":
         return _backup(settings, args.file)
 
+    return _database_command(settings, args)
+
+
+def _database_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`run`, `db upgrade` and `catalog …`: each failure the database or a file can cause is
+    one line on stderr and exit status 1, never a traceback."""
     from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 

@@ -6,9 +6,10 @@ returns, so the bot's cache is always fresh after its own writes. On Discord the
 after the REST answer, at a moment no one controls. `LateGateway` restores that:
 
 - every event the backend emits while one of the bot's own REST calls runs is held;
-- held events are delivered after the bot's *next* REST call has returned (not before), or,
-  when the bot makes no further call, once it has nothing left to do (simcord's settle), so
-  a test's assertions and its next action see them delivered;
+- held events are delivered after the bot's next REST call has returned, or the one after,
+  or the one after that (drawn per call, seeded), never before; or, when the bot makes no
+  further call, once it has nothing left to do (simcord's settle), so a test's assertions
+  and its next action see them delivered;
 - when delivered, events of different objects come in a shuffled order (seeded per test);
   events of one channel, thread or message keep their order, as one shard's gateway does.
 
@@ -33,6 +34,8 @@ from simcord.env import Env
 from simcord.http.client import FakeHTTPClient, FakeWebhookAdapter
 
 Event = tuple[str, dict[str, Any]]
+# A call's events wait for one to this many more of the bot's REST calls.
+MAX_CALLS_LATE = 3
 
 
 def _object_of(payload: dict[str, Any]) -> object:
@@ -50,7 +53,8 @@ class LateGateway:
         self._emit = env.backend.emit
         self._depth = 0
         self._current: list[Event] = []
-        self._held: list[Event] = []
+        # Events of finished calls, with how many more of the bot's calls they wait for.
+        self._held: list[tuple[int, list[Event]]] = []
         # What the tests can check: the fixture did hold and deliver events late.
         self.held_total = 0
         self.delivered_after_next_call = 0
@@ -76,10 +80,19 @@ class LateGateway:
                 self._call_returned()
 
     def _call_returned(self) -> None:
-        """The events of earlier calls go out after this one has returned; this call's wait
-        for the next call (or for the bot to be idle)."""
-        due, self._held = self._held, self._current
-        self._current = []
+        """Each call's events wait for one to `MAX_CALLS_LATE` more of the bot's calls (drawn
+        at random), and go out after the last of those has returned; events still held when
+        the bot is idle go out then."""
+        due: list[Event] = []
+        still: list[tuple[int, list[Event]]] = []
+        for calls_left, events in self._held:
+            if calls_left <= 1:
+                due += events
+            else:
+                still.append((calls_left - 1, events))
+        if self._current:
+            still.append((self.random.randint(1, MAX_CALLS_LATE), self._current))
+        self._held, self._current = still, []
         if due:
             # call_soon from the bot's own task: simcord counts it as the bot's work.
             asyncio.get_running_loop().call_soon(self._deliver, due, "next call")
@@ -103,7 +116,7 @@ class LateGateway:
 
     def flush(self) -> bool:
         """Deliver everything held; False if nothing was."""
-        held = self._held + self._current
+        held = [event for _, events in self._held for event in events] + self._current
         self._held, self._current = [], []
         if held:
             self._deliver(held, "settle")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -16,6 +18,9 @@ from bot.render.about import about_embed
 from bot.render.settings import settings_embed
 from bot.services.guild_settings import UNSET
 from cogs._shared.discord_io import manages_server, writes
+
+# How long /stackup setup waits for the Solved tag before it answers.
+SOLVED_TAG_WAIT_SECONDS = 1.5
 
 
 class ForumOption(app_commands.Transformer):
@@ -131,10 +136,7 @@ class Meta(commands.Cog):
         forum = guild.get_channel(config.advice_forum_id or 0)
         if isinstance(forum, discord.ForumChannel):
             notes = _permission_notes(forum, FORUM_NEEDS, FORUM_WANTS)
-            if await self.bot.forum_tags.solved(forum) is None:
-                notes.append(
-                    "ℹ️ No **Solved** tag: closed posts are locked and archived without it."
-                )
+            notes += await self._solved_tag_notes(forum)
         next_digest = None
         if config.digest_channel_id:
             next_digest = digest_schedule_of(config).next_moment(self.bot.clock())
@@ -142,6 +144,18 @@ class Meta(commands.Cog):
             if isinstance(digest_channel_now, discord.TextChannel):
                 notes += _permission_notes(digest_channel_now, DIGEST_NEEDS)
         return settings_embed(config, notes, next_digest=next_digest)
+
+    async def _solved_tag_notes(self, forum: discord.ForumChannel) -> list[str]:
+        """Creating *Solved* may wait for the forum's other tag changes, then read and write
+        the forum: past a moment the answer goes out (Discord wants one within 3 s) and the
+        tag is created all the same."""
+        creating = asyncio.ensure_future(self.bot.forum_tags.solved(forum))
+        done, _ = await asyncio.wait({creating}, timeout=SOLVED_TAG_WAIT_SECONDS)
+        if not done:
+            return ["ℹ️ The **Solved** tag is being created."]
+        if creating.result() is None:
+            return ["ℹ️ No **Solved** tag: closed posts are locked and archived without it."]
+        return []
 
     @setup.autocomplete("timezone")
     async def _timezone(

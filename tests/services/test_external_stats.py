@@ -411,7 +411,9 @@ async def test_the_lock_is_released_on_error_and_never_left_in_a_transaction(db)
                                 text(
                                     "SELECT a.state FROM pg_locks l JOIN pg_stat_activity a"
                                     " ON a.pid = l.pid WHERE l.locktype = 'advisory'"
-                                    " AND l.granted"
+                                    " AND l.granted AND l.database = ("
+                                    "SELECT oid FROM pg_database"
+                                    " WHERE datname = current_database())"
                                 )
                             )
                         ).all()
