@@ -9,7 +9,7 @@ import json
 import logging
 import pkgutil
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -31,6 +31,7 @@ from bot.settings import Settings
 from bot.timers import Timers
 from cogs.advice.forum_tags import ForumTags
 from db.engine import SessionFactory
+from db.locks import wait_for_lock, waiting_for
 from db.types import utcnow
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 INDEX_FRESHNESS_SECONDS = 30.0
+# Discord takes one IDENTIFY per max_concurrency bucket every 5 seconds, across all processes.
+IDENTIFY_SPACING_SECONDS = 5.0
 UNEXPECTED_ERROR = "Something went wrong on Stackup's side. It has been logged; please try again."
 
 
@@ -198,6 +201,17 @@ class StackupBot(commands.AutoShardedBot):
         self.flows: Flows
         # `stackup sync` turns this off and syncs itself, whether or not anything changed.
         self.sync_on_setup = True
+        self._start_identify_coordination()
+
+    def _start_identify_coordination(self) -> None:
+        # On PostgreSQL, how long an IDENTIFY's bucket stays locked after the hook returns (the
+        # IDENTIFY goes out right after it); tests replace it with an event to release at will.
+        self.identify_hold: Callable[[], Awaitable[object]] = lambda: asyncio.sleep(
+            IDENTIFY_SPACING_SECONDS
+        )
+        # Discord's session start limit; read from GET /gateway/bot on first IDENTIFY if unset.
+        self.max_concurrency: int | None = None
+        self._identify_holds: set[asyncio.Task[None]] = set()
 
     def _start_catalog_index(self, freshness_seconds: float) -> None:
         """Empty until `setup_hook` reads the catalog; then checked for changes at most every
@@ -230,7 +244,47 @@ class StackupBot(commands.AutoShardedBot):
             await self.services.external_stats.close()
         if self._owns_charts:
             await self.charts.close()
+        await self.release_identify_holds()
         await super().close()
+
+    async def release_identify_holds(self) -> None:
+        """Holds still running unlock now (their connections go back before the pool goes)."""
+        holds = list(self._identify_holds)
+        for hold in holds:
+            hold.cancel()
+        await asyncio.gather(*holds, return_exceptions=True)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """One IDENTIFY per max_concurrency bucket every 5 seconds, across every process on the
+        PostgreSQL database: wait for the bucket's advisory lock (a session lock on a connection
+        of its own, outside any transaction) and keep it `identify_hold` (5 s) after returning.
+        On SQLite (one process), discord.py's own spacing."""
+        if self.engine.dialect.name != "postgresql":
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+        bucket = (shard_id or 0) % await self._max_concurrency()
+        release = await wait_for_lock(self.engine, f"identify:{bucket}")
+        hold = asyncio.create_task(self._hold_then_release(release))
+        self._identify_holds.add(hold)
+        hold.add_done_callback(self._identify_holds.discard)
+
+    async def _hold_then_release(self, release: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await self.identify_hold()
+        finally:
+            try:
+                await release()
+            except Exception:
+                log.exception("could not release an IDENTIFY lock (its connection was closed)")
+
+    async def _max_concurrency(self) -> int:
+        if self.max_concurrency is None:
+            try:
+                self.max_concurrency = (await self.fetch_session_start_limits()).max_concurrency
+            except (discord.HTTPException, discord.GatewayNotFound) as exc:
+                log.warning("could not read max_concurrency (%s); assuming 1", exc)
+                self.max_concurrency = 1
+        return max(self.max_concurrency, 1)
 
     async def refresh_catalog_index(self) -> None:
         self.catalog_index = await self.services.catalog.build_index()
@@ -283,7 +337,13 @@ class StackupBot(commands.AutoShardedBot):
         if not self.sync_on_setup:
             return
         try:
-            await self.sync_commands()
+            if self.engine.dialect.name == "postgresql":
+                # Several processes start together: one syncs, the others wait here, then
+                # find its hash stored and skip.
+                async with waiting_for(self.engine, "sync_commands"):
+                    await self.sync_commands()
+            else:
+                await self.sync_commands()
         except discord.HTTPException as exc:
             # Commands keep their last synced form; the next start tries again.
             log.error("could not sync application commands (%s): %s", self._sync_scope(), exc)

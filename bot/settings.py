@@ -14,6 +14,7 @@ DISCORD_API_BASE_URL = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg"
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LogFormat = Literal["text", "json"]
 
 
 def _split_ids(value: object) -> object:
@@ -43,6 +44,8 @@ class Settings(BaseSettings):
     shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
     dev_guild_id: int | None = Field(default=None, gt=0)
     log_level: LogLevel = "INFO"
+    # `json`: one JSON object a line (time, level, logger, message, exception) for collectors.
+    log_format: LogFormat = "text"
     # Worker processes rendering charts off the event loop; 0 sends comparisons without one.
     chart_workers: int = Field(default=1, ge=0, le=8)
     # An advice post's live ranking is edited at most this often, however fast votes come.
@@ -87,6 +90,11 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod
@@ -203,17 +211,38 @@ class RedactSecrets(logging.Filter):
         if record.exc_text:
             record.exc_text = self._scrub(record.exc_text)
             record.exc_info = None
+        if record.stack_info:
+            record.stack_info = self._scrub(record.stack_info)
         return True
 
 
 LOG_HANDLER_NAME = "stackup"
 
 
+def log_formatter(log_format: LogFormat) -> logging.Formatter:
+    """Readable lines, or one JSON object a line: time, level, logger, message and, when
+    there is one, the exception's traceback as `exception`."""
+    if log_format == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
+        return JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            datefmt="%Y-%m-%dT%H:%M:%S%z",
+            rename_fields={
+                "asctime": "time",
+                "levelname": "level",
+                "name": "logger",
+                "exc_info": "exception",
+            },
+        )
+    return logging.Formatter(
+        "%(asctime)s %(levelname)-8s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S"
+    )
+
+
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)-8s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
-    )
+    handler.setFormatter(log_formatter(settings.log_format))
     secrets = [
         secret.get_secret_value()
         for secret in (settings.discord_token, settings.github_token)

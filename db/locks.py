@@ -4,7 +4,7 @@ database, and a job such as the external stats refresh must not run in two of th
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy import func, select
@@ -69,6 +69,43 @@ async def _advisory_lock(engine: AsyncEngine, name: str) -> AsyncIterator[bool]:
             await _discard(connection)
             raise
         await connection.close()
+
+
+async def wait_for_lock(engine: AsyncEngine, name: str) -> Callable[[], Awaitable[None]]:
+    """PostgreSQL only: waits for the session-level advisory lock `name` on a connection of its
+    own (outside any transaction, as `exclusive`) and returns the function that unlocks it and
+    gives the connection back. Cancelled while waiting, the connection is closed for good (the
+    server may grant the lock after the cancel)."""
+    key = lock_key(name)
+    connection = await engine.connect()
+    try:
+        await connection.scalar(select(func.pg_advisory_lock(key)))
+        await connection.commit()
+    except BaseException:
+        await _discard(connection)
+        raise
+
+    async def release() -> None:
+        try:
+            await connection.scalar(select(func.pg_advisory_unlock(key)))
+            await connection.commit()
+        except BaseException:
+            await _discard(connection)
+            raise
+        await connection.close()
+
+    return release
+
+
+@asynccontextmanager
+async def waiting_for(engine: AsyncEngine, name: str) -> AsyncIterator[None]:
+    """PostgreSQL only: the block runs holding the advisory lock `name`, waited for if another
+    process holds it."""
+    release = await wait_for_lock(engine, name)
+    try:
+        yield
+    finally:
+        await release()
 
 
 async def _discard(connection: AsyncConnection) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -26,6 +27,8 @@ VARIABLES = (
     "SHARD_IDS",
     "DEV_GUILD_ID",
     "LOG_LEVEL",
+    "LOG_FORMAT",
+    "GITHUB_TOKEN",
 )
 
 
@@ -44,6 +47,7 @@ def test_defaults_need_nothing_set():
     assert settings.owner_ids == frozenset()
     assert settings.shard_count is None and settings.shard_ids is None
     assert settings.log_level == "INFO"
+    assert settings.log_format == "text"
 
 
 def test_values_come_from_the_environment(monkeypatch):
@@ -174,3 +178,61 @@ def test_configured_logging_never_prints_the_token(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "request with Bot [redacted] failed" in err
     assert TOKEN not in err
+
+
+GITHUB_TOKEN = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _log_with_configured_logging(monkeypatch, capsys, log_format: str) -> str:
+    from bot.settings import configure_logging
+
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+    monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)
+    monkeypatch.setenv("LOG_FORMAT", log_format)
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    try:
+        configure_logging(load_settings())
+        logging.getLogger("discord.http").warning("request with Bot %s failed", TOKEN)
+        try:
+            raise RuntimeError(f"login refused for {TOKEN} and {GITHUB_TOKEN}")
+        except RuntimeError:
+            logging.getLogger("bot.services.github_api").exception("github said %s", GITHUB_TOKEN)
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+    return capsys.readouterr().err
+
+
+def test_log_format_is_read_and_checked(monkeypatch):
+    monkeypatch.setenv("LOG_FORMAT", "JSON")
+    assert load_settings().log_format == "json"
+    monkeypatch.setenv("LOG_FORMAT", "xml")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert str(caught.value).startswith("LOG_FORMAT: Input should be")
+
+
+@pytest.mark.logs_errors("github said")
+def test_json_logs_are_one_object_a_line_with_the_fields(monkeypatch, capsys):
+    err = _log_with_configured_logging(monkeypatch, capsys, "json")
+    lines = [json.loads(line) for line in err.splitlines()]
+    assert len(lines) == 2
+    warning, error = lines
+    for line in lines:
+        assert {"time", "level", "logger", "message"} <= line.keys()
+    assert (warning["level"], warning["logger"]) == ("WARNING", "discord.http")
+    assert warning["message"] == "request with Bot [redacted] failed"
+    assert "exception" not in warning
+    assert (error["level"], error["logger"]) == ("ERROR", "bot.services.github_api")
+    assert error["message"] == "github said [redacted]"
+    assert error["exception"].startswith("Traceback (most recent call last):")
+    assert "RuntimeError: login refused for [redacted] and [redacted]" in error["exception"]
+
+
+@pytest.mark.logs_errors("github said")
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_no_log_format_prints_a_token(monkeypatch, capsys, log_format):
+    err = _log_with_configured_logging(monkeypatch, capsys, log_format)
+    assert "[redacted]" in err
+    assert TOKEN not in err and GITHUB_TOKEN not in err

@@ -23,6 +23,7 @@ from bot.services.guild_settings import GuildSettingsService
 from bot.services.meta import MetaService
 from bot.services.pros_cons import ProsConsService
 from bot.services.schedule import ScheduleService
+from bot.services.status import StatusService
 from bot.services.votes import BatchResult, VoteService
 from bot.settings import Settings
 from db.engine import SessionFactory
@@ -43,6 +44,7 @@ class Services:
     schedule: ScheduleService
     digests: DigestService
     external_stats: ExternalStatsService | None
+    status: StatusService
 
     @classmethod
     def build(
@@ -87,4 +89,5 @@ class Services:
             ),
             digests=DigestService(sessions),
             external_stats=external_stats,
+            status=StatusService(sessions),
         )

@@ -67,6 +67,11 @@ class VoteService:
         self._idle.set()
         self.stats = VoteStats()
 
+    @property
+    def queue_depth(self) -> int:
+        """Events and recounts not yet written: queued, or held behind a recount."""
+        return len(self._queue) + sum(len(held) for held in self._held.values())
+
     # -- events ------------------------------------------------------------------------
 
     def submit(self, event: ReactionEvent) -> None:

@@ -12,10 +12,11 @@ from bot.bot import StackupBot
 from bot.core.advice import IDLE_DAYS_RANGE, GuildConfig
 from bot.core.ratelimit import CHANGES
 from bot.core.schedule import WEEKDAYS, digest_schedule_of, timezone_matches
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, NotAllowed
 from bot.permissions import DIGEST_NEEDS, FORUM_NEEDS, FORUM_WANTS, permission_label
 from bot.render.about import about_embed
 from bot.render.settings import settings_embed
+from bot.render.status import BotStatus, status_embed
 from bot.services.guild_settings import UNSET
 from cogs._shared.discord_io import manages_server, writes
 
@@ -73,12 +74,33 @@ class Meta(commands.Cog):
 
     def __init__(self, bot: StackupBot) -> None:
         self.bot = bot
+        # Loaded by the bot's setup_hook, before it connects: its uptime starts here.
+        self.started = bot.clock()
 
     @stackup.command(name="about")
     async def about(self, interaction: discord.Interaction) -> None:
         """Stackup's version, the size of its catalog and useful links."""
         about = await self.bot.about()
         await interaction.response.send_message(embed=about_embed(about), ephemeral=True)
+
+    @stackup.command(name="status")
+    async def status(self, interaction: discord.Interaction) -> None:
+        """Stackup's health: shards, database, scheduled jobs and queues (the bot's owners)."""
+        # Checked here, whatever permissions a server gives the command.
+        if not await self.bot.is_owner(interaction.user):
+            raise NotAllowed("Only Stackup's owners can see its status.")
+        ping = await self.bot.services.status.ping()
+        status = BotStatus(
+            version=self.bot.version,
+            uptime=self.bot.clock() - self.started,
+            shards=sorted(self.bot.latencies),
+            guilds=len(self.bot.guilds),
+            database=ping.backend,
+            database_ms=ping.latency_ms,
+            jobs=len(self.bot.timers.job_ids()),
+            vote_queue=self.bot.services.votes.queue_depth,
+        )
+        await interaction.response.send_message(embed=status_embed(status), ephemeral=True)
 
     @stackup.command(name="setup")
     @app_commands.describe(
