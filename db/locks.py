@@ -62,13 +62,7 @@ async def _advisory_lock(engine: AsyncEngine, name: str) -> AsyncIterator[bool]:
     try:
         yield True
     finally:
-        try:
-            await connection.scalar(select(func.pg_advisory_unlock(key)))
-            await connection.commit()
-        except BaseException:
-            await _discard(connection)
-            raise
-        await connection.close()
+        await _unlock(connection, key)
 
 
 async def wait_for_lock(engine: AsyncEngine, name: str) -> Callable[[], Awaitable[None]]:
@@ -86,13 +80,7 @@ async def wait_for_lock(engine: AsyncEngine, name: str) -> Callable[[], Awaitabl
         raise
 
     async def release() -> None:
-        try:
-            await connection.scalar(select(func.pg_advisory_unlock(key)))
-            await connection.commit()
-        except BaseException:
-            await _discard(connection)
-            raise
-        await connection.close()
+        await _unlock(connection, key)
 
     return release
 
@@ -106,6 +94,18 @@ async def waiting_for(engine: AsyncEngine, name: str) -> AsyncIterator[None]:
         yield
     finally:
         await release()
+
+
+async def _unlock(connection: AsyncConnection, key: int) -> None:
+    """Unlock and give the connection back; if that fails, end its session (which ends its
+    locks) rather than return a connection that may still hold one to the pool."""
+    try:
+        await connection.scalar(select(func.pg_advisory_unlock(key)))
+        await connection.commit()
+    except BaseException:
+        await _discard(connection)
+        raise
+    await connection.close()
 
 
 async def _discard(connection: AsyncConnection) -> None:
