@@ -25,6 +25,7 @@ from bot.core.resolver import CatalogIndex
 from bot.endpoints import route_gateway
 from bot.errors import StackupError
 from bot.keyed_locks import KeyedLocks
+from bot.metrics import FAILED, OK, REJECTED, Metrics
 from bot.services import Services
 from bot.services.catalog import About
 from bot.settings import Settings
@@ -89,12 +90,38 @@ def cog_extensions() -> list[str]:
 
 
 class StackupTree(app_commands.CommandTree["StackupBot"]):
-    """One error handler for every app command: domain errors become ephemeral replies."""
+    """One error handler for every app command: domain errors become ephemeral replies. Every
+    command's outcome and duration is counted here too (the successes in the bot's
+    `on_app_command_completion`)."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.type is discord.InteractionType.application_command:
+            interaction.extras[COMMAND_STARTED] = time.perf_counter()
+        return True
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
+        count_command(interaction, _outcome(error))
         await report_error(interaction, error)
+
+
+COMMAND_STARTED = "stackup_started"
+
+
+def _outcome(error: app_commands.AppCommandError) -> str:
+    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(original, StackupError) or _check_failure_message(error) is not None:
+        return REJECTED
+    return FAILED
+
+
+def count_command(interaction: discord.Interaction, outcome: str) -> None:
+    command = interaction.command
+    name = command.qualified_name if command is not None else "unknown"
+    started = interaction.extras.get(COMMAND_STARTED)
+    seconds = time.perf_counter() - started if started is not None else None
+    interaction.client.metrics.command_done(name, outcome, seconds)  # type: ignore[attr-defined]
 
 
 async def report_error(interaction: discord.Interaction, error: Exception) -> None:
@@ -197,11 +224,20 @@ class StackupBot(commands.AutoShardedBot):
         self._owns_charts = charts is None
         self.charts = charts if charts is not None else ChartRenderer(settings.chart_workers)
         self._start_catalog_index(index_freshness_seconds)
+        self.metrics = self._new_metrics()
         # What features run of each other's: built by `setup_hook`, before any cog loads.
         self.flows: Flows
         # `stackup sync` turns this off and syncs itself, whether or not anything changed.
         self.sync_on_setup = True
         self._start_identify_coordination()
+
+    def _new_metrics(self) -> Metrics:
+        """Always counted; served only with METRICS_PORT (by `setup_hook`)."""
+        return Metrics(
+            queue_depth=lambda: self.services.votes.queue_depth,
+            votes_submitted=lambda: self.services.votes.stats.submitted,
+            latencies=lambda: self.latencies,
+        )
 
     def _start_identify_coordination(self) -> None:
         # On PostgreSQL, how long an IDENTIFY's bucket stays locked after the hook returns (the
@@ -222,6 +258,9 @@ class StackupBot(commands.AutoShardedBot):
         self._index_refresh: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
+        self.metrics.watch_rate_limits()
+        if self.settings.metrics_port is not None:
+            self.metrics.serve(self.settings.metrics_host, self.settings.metrics_port)
         await self.refresh_catalog_index()
         await self.charts.start()
         self.timers.start()
@@ -245,7 +284,15 @@ class StackupBot(commands.AutoShardedBot):
         if self._owns_charts:
             await self.charts.close()
         await self.release_identify_holds()
+        await asyncio.to_thread(self.metrics.close)
         await super().close()
+
+    async def on_app_command_completion(
+        self,
+        interaction: discord.Interaction,
+        command: app_commands.Command | app_commands.ContextMenu,
+    ) -> None:
+        count_command(interaction, OK)
 
     async def release_identify_holds(self) -> None:
         """Holds still running unlock now (their connections go back before the pool goes)."""

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     github_token: SecretStr | None = None
     github_api_url: str = "https://api.github.com"
     stats_refresh_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # Prometheus metrics at http://METRICS_HOST:METRICS_PORT/metrics; unset serves none, and 0
+    # takes any free port (logged).
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
 
     @field_validator("discord_token", "github_token", mode="before")
     @classmethod
@@ -124,6 +128,14 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.strip().rstrip("/")
+
+    @field_validator("metrics_host")
+    @classmethod
+    def _host_given(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must name an address to listen on, e.g. 127.0.0.1")
+        return value
 
     @field_validator("discord_gateway_url")
     @classmethod

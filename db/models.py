@@ -409,6 +409,8 @@ class GuildSettings(SQLModel, table=True):
     digest_day: int | None = None
     digest_hour: int | None = None
     timezone: str = Field(default="UTC", max_length=64)
+    # A role whose members may close advice posts, besides the asker and Manage Threads.
+    closer_role_id: int | None = _snowflake(nullable=True)
     # When the digest's channel, day, hour or zone last changed: weeks due before it were
     # never asked for, so a digest missed while the bot was down is only sent after it.
     digest_set_at: datetime | None = _timestamp(nullable=True)

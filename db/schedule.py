@@ -30,6 +30,7 @@ def guild_config(row: GuildSettings | None, guild_id: int) -> GuildConfig:
         digest_day=row.digest_day,
         digest_hour=row.digest_hour,
         timezone=row.timezone,
+        closer_role_id=row.closer_role_id,
     )
 
 

@@ -34,6 +34,22 @@ class GuildConfig:
     digest_day: int | None = None
     digest_hour: int | None = None
     timezone: str = "UTC"
+    closer_role_id: int | None = None
+
+
+def may_close(
+    *,
+    asker_id: int,
+    closer_id: int,
+    may_manage_threads: bool,
+    closer_role_ids: Sequence[int] = (),
+    closer_role_id: int | None = None,
+) -> bool:
+    """Who may close an advice post: the member who asked, someone with Manage Threads, or a
+    member holding the server's closer role (if it chose one)."""
+    if closer_id == asker_id or may_manage_threads:
+        return True
+    return closer_role_id is not None and closer_role_id in closer_role_ids
 
 
 @dataclass(frozen=True)

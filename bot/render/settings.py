@@ -1,4 +1,4 @@
-"""The `/stackup setup` answer: a server's settings and what Stackup lacks to use them. Pure:
+"""The `/stackup setup` and `/stackup settings` answer: a server's settings and what Stackup lacks to use them. Pure:
 data in, embed out."""
 
 from __future__ import annotations
@@ -39,6 +39,12 @@ def settings_embed(
         name="Weekly digest", value=digest_schedule_text(config, next_digest), inline=False
     )
     embed.add_field(name="Idle posts close after", value=f"{config.idle_days} days", inline=True)
+    closer = (
+        f"<@&{config.closer_role_id}>"
+        if config.closer_role_id
+        else "none: the asker and Manage Threads"
+    )
+    embed.add_field(name="Closer role", value=closer, inline=True)
     if notes:
         embed.add_field(name="Permissions", value="\n".join(notes)[:1024], inline=False)
     return embed

@@ -26,6 +26,7 @@ from bot.core.advice import (
     NewPost,
     RecommendationLine,
     ToolAdvice,
+    may_close,
     verdict_tool,
 )
 from bot.core.comparison import ToolRef
@@ -67,10 +68,23 @@ async def _post_in_thread(
     return post
 
 
-def _may_close(post: AdvicePost, closer_id: int, may_manage_threads: bool) -> None:
+async def _may_close(
+    session: AsyncSession,
+    post: AdvicePost,
+    closer_id: int,
+    may_manage_threads: bool,
+    closer_role_ids: Sequence[int],
+) -> None:
     if post.status != OPEN:
         raise InvalidInput("This advice post is already closed.")
-    if closer_id != post.asker_id and not may_manage_threads:
+    allowed = may_close(
+        asker_id=post.asker_id,
+        closer_id=closer_id,
+        may_manage_threads=may_manage_threads,
+        closer_role_ids=closer_role_ids,
+        closer_role_id=(await read_config(session, post.guild_id)).closer_role_id,
+    )
+    if not allowed:
         raise NotAllowed(
             "Only the member who asked, or someone with Manage Threads, can close this post."
         )
@@ -240,13 +254,14 @@ class AdviceService:
         thread_id: int,
         closer_id: int,
         may_manage_threads: bool,
+        closer_role_ids: Sequence[int] = (),
         accepted_tool_id: int | None = None,
     ) -> None:
         """What `close` would refuse, checked without writing (so the refusal can be private
         before the verdict is deferred publicly)."""
         async with self._sessions() as session:
             post = await _post_in_thread(session, thread_id)
-            _may_close(post, closer_id, may_manage_threads)
+            await _may_close(session, post, closer_id, may_manage_threads, closer_role_ids)
             if accepted_tool_id is not None:
                 _accepted(await queries.post_summary(session, post), accepted_tool_id)
 
@@ -256,6 +271,7 @@ class AdviceService:
         thread_id: int,
         closer_id: int,
         may_manage_threads: bool,
+        closer_role_ids: Sequence[int] = (),
         accepted_tool_id: int | None = None,
     ) -> AdviceSummary:
         """Close the post with its verdict; an accepted tool becomes the asker's decision."""
@@ -263,7 +279,7 @@ class AdviceService:
         async with self._sessions() as session, session.begin():
             # Locked: of two closes at once, the second sees the first's verdict.
             post = await _post_in_thread(session, thread_id, lock=True)
-            _may_close(post, closer_id, may_manage_threads)
+            await _may_close(session, post, closer_id, may_manage_threads, closer_role_ids)
             # The verdict goes out as the command's answer, told to the closer if it fails.
             post.verdict_posted_at = now
             return await _close(session, post, accepted_tool_id, now)

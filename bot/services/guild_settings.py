@@ -1,5 +1,5 @@
-"""A server's Stackup settings: its advice forum, when idle advice posts close, and its weekly
-digest. One transaction per use-case; no Discord here.
+"""A server's Stackup settings: its advice forum, when idle advice posts close, who besides
+the asker may close them, and its weekly digest. One transaction per use-case; no Discord here.
 
 Read by the advice flows (where a post goes) and written by `/stackup setup`; the schedule
 reads idle days and digest times straight from the same rows in its own queries.
@@ -64,6 +64,7 @@ class GuildSettingsService:
         digest_day: int = UNSET,
         digest_hour: int = UNSET,
         timezone: str = UNSET,
+        closer_role_id: int | None = UNSET,
     ) -> GuildConfig:
         """Change the settings given (UNSET ones stay as they are); the settings now."""
         timezone = _check(
@@ -85,6 +86,8 @@ class GuildSettingsService:
                 row.advice_forum_id = advice_forum_id
             if idle_days is not UNSET:
                 row.idle_days = idle_days
+            if closer_role_id is not UNSET:
+                row.closer_role_id = closer_role_id
             changed = {k: v for k, v in digest.items() if v is not UNSET and getattr(row, k) != v}
             for name, value in changed.items():
                 setattr(row, name, value)
@@ -93,3 +96,13 @@ class GuildSettingsService:
                 row.digest_set_at = now
             row.updated_at = now
         return guild_config(row, guild_id)
+
+    async def reset(self, guild_id: int) -> bool:
+        """Back to the defaults: the guild's settings row goes (its posts and votes stay).
+        False if it had chosen nothing."""
+        async with self._sessions() as session, session.begin():
+            row = await session.get(GuildSettings, guild_id, with_for_update=True)
+            if row is None:
+                return False
+            await session.delete(row)
+            return True

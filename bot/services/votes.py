@@ -36,6 +36,8 @@ ATTEMPTS = 3
 
 @dataclass
 class VoteStats:
+    # Events handed to `submit`, whatever became of them.
+    submitted: int = 0
     applied: int = 0
     ignored: int = 0
     batches: int = 0
@@ -70,12 +72,15 @@ class VoteService:
     @property
     def queue_depth(self) -> int:
         """Events and recounts not yet written: queued, or held behind a recount."""
-        return len(self._queue) + sum(len(held) for held in self._held.values())
+        # `list` copies the held lists in one step: a metrics scrape reads this from its own
+        # thread while the loop may be changing `_held`.
+        return len(self._queue) + sum(map(len, list(self._held.values())))
 
     # -- events ------------------------------------------------------------------------
 
     def submit(self, event: ReactionEvent) -> None:
         """Queue one reaction event; never waits."""
+        self.stats.submitted += 1
         held = self._held.get(event.message_id)
         if held is not None:
             held.append(event)

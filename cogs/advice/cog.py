@@ -162,7 +162,7 @@ class Advice(commands.Cog):
     @writes(CHANGES)
     @app_commands.describe(accepted="The recommended tool you chose (optional)")
     async def close(self, interaction: discord.Interaction, accepted: str | None = None) -> None:
-        """Close this advice post with its verdict (the asker, or Manage Threads)."""
+        """Close this advice post with its verdict (the asker, Manage Threads or the closer role)."""
         accepted_id = None
         if accepted:
             accepted_id = resolve_or_raise(await self.bot.fresh_catalog_index(), accepted).tool_id
@@ -170,6 +170,8 @@ class Advice(commands.Cog):
             "thread_id": interaction.channel_id or 0,
             "closer_id": interaction.user.id,
             "may_manage_threads": interaction.permissions.manage_threads,
+            # A server's closer role may close too: the service compares them with it.
+            "closer_role_ids": [role.id for role in getattr(interaction.user, "roles", ())],
             "accepted_tool_id": accepted_id,
         }
         # Refusals are private: checked before the verdict is deferred publicly.

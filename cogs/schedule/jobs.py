@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from bot.metrics import FAILED, OK
+
 if TYPE_CHECKING:
     from bot.bot import StackupBot
 
@@ -19,29 +21,36 @@ log = logging.getLogger(__name__)
 SWEEP_JOB = "sweep"
 VOTE_REPAIR_JOB = "vote-repair"
 STATS_JOB = "external-stats"
+POST_JOB = "post"
+DIGEST_JOB = "digest"
 
 
 def post_job(post_id: int) -> str:
-    return f"post:{post_id}"
+    return f"{POST_JOB}:{post_id}"
 
 
 def digest_job(guild_id: int) -> str:
-    return f"digest:{guild_id}"
+    return f"{DIGEST_JOB}:{guild_id}"
 
 
 @contextmanager
-def _logged(what: str) -> Iterator[None]:
+def _logged(bot: StackupBot, job: str, what: str | None = None) -> Iterator[None]:
+    """Logs and swallows the run's failure, and counts the run by `job` (a kind of job: the
+    post or server it is for is in `what`, the log's name for it)."""
     try:
         yield
     except Exception:
-        log.exception("scheduled %s failed", what)
+        log.exception("scheduled %s failed", what or job)
+        bot.metrics.scheduled_run(job, FAILED)
+    else:
+        bot.metrics.scheduled_run(job, OK)
 
 
 async def post_deadline(bot: StackupBot, post_id: int) -> None:
     await bot.wait_until_ready()
     if not bot.flows.schedule.active:
         return
-    with _logged(post_job(post_id)):
+    with _logged(bot, POST_JOB, post_job(post_id)):
         await bot.flows.schedule.post_due(post_id)
 
 
@@ -49,7 +58,7 @@ async def digest_deadline(bot: StackupBot, guild_id: int) -> None:
     await bot.wait_until_ready()
     if not bot.flows.schedule.active:
         return
-    with _logged(digest_job(guild_id)):
+    with _logged(bot, DIGEST_JOB, digest_job(guild_id)):
         await bot.flows.schedule.digest_due(guild_id)
 
 
@@ -57,7 +66,7 @@ async def sweep(bot: StackupBot) -> None:
     await bot.wait_until_ready()
     if not bot.flows.schedule.active:
         return
-    with _logged(SWEEP_JOB):
+    with _logged(bot, SWEEP_JOB):
         await bot.flows.schedule.sweep()
 
 
@@ -65,7 +74,7 @@ async def repair_votes(bot: StackupBot) -> None:
     await bot.wait_until_ready()
     if not bot.flows.schedule.active:
         return
-    with _logged(VOTE_REPAIR_JOB):
+    with _logged(bot, VOTE_REPAIR_JOB):
         await bot.flows.schedule.repair_votes()
 
 
@@ -73,5 +82,5 @@ async def refresh_stats(bot: StackupBot) -> None:
     await bot.wait_until_ready()
     if not bot.flows.schedule.active:
         return
-    with _logged(STATS_JOB):
+    with _logged(bot, STATS_JOB):
         await bot.flows.schedule.refresh_stats()

@@ -19,6 +19,7 @@ from bot.render.settings import settings_embed
 from bot.render.status import BotStatus, status_embed
 from bot.services.guild_settings import UNSET
 from cogs._shared.discord_io import manages_server, writes
+from cogs.stackup.views import ConfirmReset
 
 # How long /stackup setup waits for the Solved tag before it answers.
 SOLVED_TAG_WAIT_SECONDS = 1.5
@@ -76,6 +77,7 @@ class Meta(commands.Cog):
         self.bot = bot
         # Loaded by the bot's setup_hook, before it connects: its uptime starts here.
         self.started = bot.clock()
+        self.bot.add_dynamic_items(ConfirmReset)
 
     @stackup.command(name="about")
     async def about(self, interaction: discord.Interaction) -> None:
@@ -111,6 +113,8 @@ class Meta(commands.Cog):
         timezone="The server's time zone for the digest, like Europe/Paris (UTC)",
         stop_digest="Turn the weekly digest off",
         idle_days="Days without activity before an advice post is closed",
+        closer_role="A role whose members may close advice posts (besides the asker and mods)",
+        clear_closer_role="Remove the closer role",
     )
     @app_commands.choices(
         digest_day=[app_commands.Choice(name=day, value=n) for n, day in enumerate(WEEKDAYS)]
@@ -127,11 +131,20 @@ class Meta(commands.Cog):
         timezone: app_commands.Range[str, 1, 64] | None = None,
         stop_digest: bool = False,
         idle_days: app_commands.Range[int, IDLE_DAYS_RANGE[0], IDLE_DAYS_RANGE[1]] | None = None,
+        closer_role: discord.Role | None = None,
+        clear_closer_role: bool = False,
     ) -> None:
-        """Choose the advice forum, the weekly digest and when idle posts close (Manage Server)."""
+        """Choose the advice forum, the digest, when idle posts close, who closes (Manage Server)."""
         assert interaction.guild is not None
         if stop_digest and digest_channel is not None:
             raise InvalidInput("Choose a digest channel or stop the digest, not both.")
+        if clear_closer_role and closer_role is not None:
+            raise InvalidInput("Choose a closer role or clear it, not both.")
+        role_id: int | None = UNSET
+        if clear_closer_role:
+            role_id = None
+        elif closer_role is not None:
+            role_id = closer_role.id
         channel_id: int | None = UNSET
         if stop_digest:
             channel_id = None
@@ -145,11 +158,38 @@ class Meta(commands.Cog):
             digest_hour=digest_hour if digest_hour is not None else UNSET,
             timezone=timezone if timezone is not None else UNSET,
             idle_days=idle_days if idle_days is not None else UNSET,
+            closer_role_id=role_id,
         )
         # The guild's timers follow: idle closes and the digest.
         self.bot.dispatch("stackup_guild_configured", interaction.guild.id)
         await interaction.response.send_message(
             embed=await self._settings_embed(interaction.guild, config), ephemeral=True
+        )
+
+    @stackup.command(name="settings")
+    @app_commands.check(manages_server)
+    async def settings(self, interaction: discord.Interaction) -> None:
+        """This server's Stackup settings, in one private message (Manage Server)."""
+        assert interaction.guild is not None
+        config = await self.bot.services.guild_settings.settings(interaction.guild.id)
+        await interaction.response.send_message(
+            embed=await self._settings_embed(interaction.guild, config), ephemeral=True
+        )
+
+    @stackup.command(name="reset")
+    @writes(CHANGES)
+    @app_commands.check(manages_server)  # checked first: a refused member spends nothing
+    async def reset(self, interaction: discord.Interaction) -> None:
+        """Put this server's settings back to the defaults; posts and votes stay (Manage Server)."""
+        assert interaction.guild is not None
+        view = discord.ui.View(timeout=None)
+        view.add_item(ConfirmReset(interaction.guild.id))
+        await interaction.response.send_message(
+            "Reset Stackup's settings for this server to the defaults? The advice forum, the "
+            "weekly digest, idle days and the closer role are forgotten; advice posts and "
+            "votes stay.",
+            view=view,
+            ephemeral=True,
         )
 
     async def _settings_embed(self, guild: discord.Guild, config: GuildConfig) -> discord.Embed:
