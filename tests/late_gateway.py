@@ -58,7 +58,6 @@ class LateGateway:
         # What the tests can check: the fixture did hold and deliver events late.
         self.held_total = 0
         self.delivered_after_next_call = 0
-        self.delivered_at_settle = 0
 
     # -- hooks ---------------------------------------------------------------------------
 
@@ -95,15 +94,15 @@ class LateGateway:
         self._held, self._current = still, []
         if due:
             # call_soon from the bot's own task: simcord counts it as the bot's work.
-            asyncio.get_running_loop().call_soon(self._deliver, due, "next call")
+            asyncio.get_running_loop().call_soon(self._deliver_after_a_call, due)
 
-    def _deliver(self, events: list[Event], why: str) -> None:
+    def _deliver(self, events: list[Event]) -> None:
         for event, payload in self._shuffled(events):
             self._emit(event, payload)
-        if why == "next call":
-            self.delivered_after_next_call += len(events)
-        else:
-            self.delivered_at_settle += len(events)
+
+    def _deliver_after_a_call(self, events: list[Event]) -> None:
+        self._deliver(events)
+        self.delivered_after_next_call += len(events)
 
     def _shuffled(self, events: list[Event]) -> list[Event]:
         """Interleave objects at random, keeping each object's own events in order."""
@@ -119,7 +118,7 @@ class LateGateway:
         held = [event for _, events in self._held for event in events] + self._current
         self._held, self._current = [], []
         if held:
-            self._deliver(held, "settle")
+            self._deliver(held)
         return bool(held)
 
 

@@ -46,7 +46,6 @@ class TagsFound:
     """The tags a post can apply, and what to tell the asker about those that are missing."""
 
     tags: list[discord.ForumTag] = field(default_factory=list)
-    not_created: list[str] = field(default_factory=list)
     note: str | None = None
 
 
@@ -157,7 +156,6 @@ def _found(
     found = _matching(tags, wanted)
     return TagsFound(
         tags=[found[_key(w)] for w in wanted if _key(w) in found],
-        not_created=[w for w in wanted if _key(w) not in found],
         note=note,
     )
 
