@@ -417,6 +417,18 @@ class GuildSettings(SQLModel, table=True):
     updated_at: datetime = _timestamp()
 
 
+class GuildDeparture(SQLModel, table=True):
+    """Stackup left this guild: its data is deleted a while after `left_at` (see
+    `bot.core.privacy`), unless the bot comes back first and the row goes."""
+
+    __tablename__ = "guild_departures"
+
+    guild_id: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    left_at: datetime = _timestamp()
+
+
 class CompareDay(SQLModel, table=True):
     """How many times members of a guild ran /compare with a tool on one UTC day: the weekly
     digest's "most compared" reads a week of these instead of a log of runs."""

@@ -36,6 +36,7 @@ from bot.core.voting import (
 from db.models import (
     AdvicePost,
     Decision,
+    GuildDeparture,
     ProCon,
     Recommendation,
     Vote,
@@ -160,9 +161,18 @@ async def open_vote_messages(
 ) -> list[tuple[int, int]]:
     """(channel, message) of every open vote message in guilds on these shards."""
     statement = select(VoteMessage.channel_id, VoteMessage.message_id).where(VoteMessage.is_open)
-    statement = statement.where(on_shards(VoteMessage.guild_id, shard_ids, shard_count))
+    statement = statement.where(
+        on_shards(VoteMessage.guild_id, shard_ids, shard_count), _still_in_the_guild()
+    )
     rows = await session.exec(statement.order_by(VoteMessage.message_id))
     return [(channel_id, message_id) for channel_id, message_id in rows.all()]
+
+
+def _still_in_the_guild() -> Any:
+    """Not in a guild the bot has left: its messages cannot be read (a 404), and a recount
+    would take that for deleted messages and withdraw their votes before the guild's data is
+    due to go, or while it may still come back."""
+    return VoteMessage.guild_id.not_in(select(GuildDeparture.guild_id))  # type: ignore[attr-defined]
 
 
 async def vote_messages_to_repair(
@@ -185,6 +195,7 @@ async def vote_messages_to_repair(
                 VoteMessage.last_vote_at > VoteMessage.reconciled_at,  # type: ignore[operator]
             ),
             on_shards(VoteMessage.guild_id, shard_ids, shard_count),
+            _still_in_the_guild(),
         )
         .order_by(VoteMessage.last_vote_at.desc())  # type: ignore[union-attr]
         .limit(limit)

@@ -21,6 +21,7 @@ from bot.services.follows import FollowService
 from bot.services.github_api import GitHubApi
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.meta import MetaService
+from bot.services.privacy import PrivacyService
 from bot.services.pros_cons import ProsConsService
 from bot.services.schedule import ScheduleService
 from bot.services.status import StatusService
@@ -45,6 +46,7 @@ class Services:
     digests: DigestService
     external_stats: ExternalStatsService | None
     status: StatusService
+    privacy: PrivacyService
 
     @classmethod
     def build(
@@ -90,4 +92,10 @@ class Services:
             digests=DigestService(sessions),
             external_stats=external_stats,
             status=StatusService(sessions),
+            privacy=PrivacyService(
+                sessions,
+                shard_ids=settings.shard_ids,
+                shard_count=settings.shard_count or 1,
+                clock=clock,
+            ),
         )

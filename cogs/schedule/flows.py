@@ -12,19 +12,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 import discord
 
 from bot.core.advice import AdviceSummary
+from bot.core.privacy import FORMER_MEMBER_ID, Departure
 from bot.core.schedule import Claim, DigestSchedule, IdleWarning, PostClock, PostWork, Reminder
 from bot.render.digest import digest_chart_spec, digest_embed
 from bot.render.scheduled import reminder_message, warning_message
 from bot.timers import Job
 from cogs._shared.discord_io import chart_file
-from cogs.schedule.jobs import digest_deadline, digest_job, post_deadline, post_job
+from cogs.schedule.jobs import (
+    DEPARTURE_JOB,
+    departure_deadline,
+    departure_job,
+    digest_deadline,
+    digest_job,
+    post_deadline,
+    post_job,
+)
 
 if TYPE_CHECKING:
     from bot.bot import StackupBot
@@ -54,6 +63,9 @@ class ScheduledWork:
         self._digests_done: dict[int, str] = {}
         # A guild whose digest failed is not retried before this (not at every sweep).
         self._digest_retry: dict[int, datetime] = {}
+        # Guilds of this process Stackup left whose data is still kept: a guild coming back
+        # at start is looked up here, not in the database.
+        self._departed: set[int] = set()
         # Set while the Scheduled cog is loaded: after its unload, work already running
         # sets no new timers and jobs that fire do nothing.
         self.active = False
@@ -70,7 +82,15 @@ class ScheduledWork:
         digests = await self.service.digest_schedules()
         for schedule in digests:
             self.schedule_digest(schedule)
-        log.info("scheduled %d open advice posts and %d digests", len(posts), len(digests))
+        departures = await self.bot.services.privacy.departures()
+        for departure in departures:
+            self.schedule_departure(departure)
+        log.info(
+            "scheduled %d open advice posts, %d digests and %d deletions of servers left",
+            len(posts),
+            len(digests),
+            len(departures),
+        )
 
     # -- advice posts -------------------------------------------------------------------
 
@@ -148,6 +168,8 @@ class ScheduledWork:
 
     async def _warn(self, post: PostClock) -> None:
         warning = await self.service.claim_warning(post)
+        if warning is not None and warning.post.asker_id == FORMER_MEMBER_ID:
+            return  # nobody to warn: the claim stands, and the post closes on time
         await self._send_claimed(warning, warning_message, self.service.release_warning)
 
     async def _send_claimed(
@@ -284,6 +306,77 @@ class ScheduledWork:
         else:
             self.timers.cancel(digest_job(guild_id))
 
+    # -- servers Stackup left ----------------------------------------------------------
+
+    def schedule_departure(self, departure: Departure) -> None:
+        self._departed.add(departure.guild_id)
+        self._at(
+            departure_job(departure.guild_id),
+            departure.due_at,
+            departure_deadline,
+            self.bot,
+            departure.guild_id,
+        )
+
+    async def guild_left(self, guild_id: int) -> None:
+        """Stackup was removed from a server (or the server deleted): its data goes later."""
+        departure = await self.bot.services.privacy.guild_left(guild_id)
+        self.schedule_departure(departure)
+        log.info("guild %d left: its data is deleted at %s", guild_id, departure.due_at)
+
+    async def guild_back(self, guild_id: int) -> None:
+        """Stackup is in the server: its data stays."""
+        self._departed.discard(guild_id)
+        self.timers.cancel(departure_job(guild_id))
+        if await self.bot.services.privacy.guild_back(guild_id):
+            log.info("guild %d: Stackup is back, its data stays", guild_id)
+
+    async def guilds_present(self, guild_ids: Iterable[int]) -> None:
+        """Stackup is in these servers (at start, every one): those it had left, and was added
+        back to while it was down, keep their data. The others cost no query."""
+        for guild_id in sorted(self._departed.intersection(guild_ids)):
+            await self.guild_back(guild_id)
+
+    async def departure_due(self, guild_id: int) -> None:
+        """A left server's time is up: its data goes, once, by whichever process claims it."""
+        if self.bot.get_guild(guild_id) is not None:
+            await self.guild_back(guild_id)  # back with no event saying so: nothing goes
+            return
+        key = departure_job(guild_id)
+        if key in self._busy:
+            return
+        self._busy.add(key)
+        try:
+            deleted = await self.bot.services.privacy.delete_departed(guild_id)
+        finally:
+            self._busy.discard(key)
+        if deleted is not None:
+            self._departed.discard(guild_id)
+            self.timers.cancel(key)
+            log.info("guild %d: data deleted, %s", guild_id, deleted)
+            return
+        found = await self.bot.services.privacy.departures(guild_id)
+        if not found:
+            self._departed.discard(guild_id)
+            self.timers.cancel(key)
+            return
+        # Not due yet, or held by another process: looked at again then, never in a loop.
+        when = max(found[0].due_at, self.service.clock() + RETRY_AFTER)
+        self._at(key, when, departure_deadline, self.bot, guild_id)
+
+    async def _sweep_departures(self) -> None:
+        """Due deletions run; any departure without a timer (or a gone one's timer) is fixed."""
+        scheduled = self.timers.job_ids(f"{DEPARTURE_JOB}:")
+        now = self.service.clock()
+        departures = await self.bot.services.privacy.departures()
+        for departure in departures:
+            if departure.due_at <= now:
+                await self.departure_due(departure.guild_id)
+            elif departure_job(departure.guild_id) not in scheduled:
+                self.schedule_departure(departure)
+        for gone in scheduled - {departure_job(d.guild_id) for d in departures}:
+            self.timers.cancel(gone)
+
     # -- the sweep, vote repair, external stats -----------------------------------------
 
     async def sweep(self) -> None:
@@ -311,6 +404,7 @@ class ScheduledWork:
             await self._announce_again(post_id, idle_days)
         for schedule in await self.service.digest_schedules():
             await self._digest(schedule)
+        await self._sweep_departures()
 
     async def repair_votes(self) -> None:
         """Recount the vote messages that had votes since their last recount (events lost on

@@ -23,6 +23,7 @@ VOTE_REPAIR_JOB = "vote-repair"
 STATS_JOB = "external-stats"
 POST_JOB = "post"
 DIGEST_JOB = "digest"
+DEPARTURE_JOB = "departure"
 
 
 def post_job(post_id: int) -> str:
@@ -31,6 +32,10 @@ def post_job(post_id: int) -> str:
 
 def digest_job(guild_id: int) -> str:
     return f"{DIGEST_JOB}:{guild_id}"
+
+
+def departure_job(guild_id: int) -> str:
+    return f"{DEPARTURE_JOB}:{guild_id}"
 
 
 @contextmanager
@@ -60,6 +65,14 @@ async def digest_deadline(bot: StackupBot, guild_id: int) -> None:
         return
     with _logged(bot, DIGEST_JOB, digest_job(guild_id)):
         await bot.flows.schedule.digest_due(guild_id)
+
+
+async def departure_deadline(bot: StackupBot, guild_id: int) -> None:
+    await bot.wait_until_ready()
+    if not bot.flows.schedule.active:
+        return
+    with _logged(bot, DEPARTURE_JOB, departure_job(guild_id)):
+        await bot.flows.schedule.departure_due(guild_id)
 
 
 async def sweep(bot: StackupBot) -> None:

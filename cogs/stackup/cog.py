@@ -1,4 +1,5 @@
-"""`/stackup …`: about the bot itself, and a server's settings."""
+"""`/stackup …`: about the bot itself, a server's settings, and forgetting a member; and the
+bot joining and leaving servers (a server's data is deleted a while after it leaves)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from bot.core.schedule import WEEKDAYS, digest_schedule_of, timezone_matches
 from bot.errors import InvalidInput, NotAllowed
 from bot.permissions import DIGEST_NEEDS, FORUM_NEEDS, FORUM_WANTS, permission_label
 from bot.render.about import about_embed
+from bot.render.privacy import FORGET_QUESTION
 from bot.render.settings import settings_embed
 from bot.render.status import BotStatus, status_embed
 from bot.services.guild_settings import UNSET
 from cogs._shared.discord_io import manages_server, writes
-from cogs.stackup.views import ConfirmReset
+from cogs.stackup.views import CancelForget, ConfirmForget, ConfirmReset
 
 # How long /stackup setup waits for the Solved tag before it answers.
 SOLVED_TAG_WAIT_SECONDS = 1.5
@@ -77,7 +79,7 @@ class Meta(commands.Cog):
         self.bot = bot
         # Loaded by the bot's setup_hook, before it connects: its uptime starts here.
         self.started = bot.clock()
-        self.bot.add_dynamic_items(ConfirmReset)
+        self.bot.add_dynamic_items(ConfirmReset, ConfirmForget, CancelForget)
 
     @stackup.command(name="about")
     async def about(self, interaction: discord.Interaction) -> None:
@@ -191,6 +193,40 @@ class Meta(commands.Cog):
             view=view,
             ephemeral=True,
         )
+
+    @stackup.command(name="forget-me")
+    @writes(CHANGES)
+    async def forget_me(self, interaction: discord.Interaction) -> None:
+        """Delete what Stackup holds about you in this server (asks first)."""
+        if interaction.guild is None:
+            raise app_commands.NoPrivateMessage()
+        view = discord.ui.View(timeout=None)
+        view.add_item(ConfirmForget(interaction.user.id))
+        view.add_item(CancelForget(interaction.user.id))
+        await interaction.response.send_message(FORGET_QUESTION, view=view, ephemeral=True)
+
+    # -- servers joined and left ------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Removed from a server, or the server deleted: its data goes a while later."""
+        await self.bot.flows.schedule.guild_left(guild.id)
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Added to a server: if it had left it, nothing of it is deleted."""
+        await self.bot.flows.schedule.guild_back(guild.id)
+
+    @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        """A server the bot had left, and was added back to while it was down, keeps its
+        data."""
+        await self.bot.flows.schedule.guilds_present([guild.id])
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """Every server the bot is in at start, whether or not each became available first."""
+        await self.bot.flows.schedule.guilds_present(guild.id for guild in self.bot.guilds)
 
     async def _settings_embed(self, guild: discord.Guild, config: GuildConfig) -> discord.Embed:
         """The settings as saved, with what Stackup lacks in the channels they name."""
