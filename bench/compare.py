@@ -843,7 +843,7 @@ def report(data: Seeded, bot: CompareResults, charts: ChartResults) -> None:
     print("\n== /compare (no chart) ==")
     print(latency_header())
     for latency in (
-        bot.services.compare,
+        bot.compare,
         bot.about,
         bot.direct,
         bot.service,
@@ -853,14 +853,14 @@ def report(data: Seeded, bot: CompareResults, charts: ChartResults) -> None:
         print(latency.row())
     print(
         f"  ratio /compare / /stackup about (via simcord): p50 "
-        f"{bot.services.compare.p50 / bot.about.p50:.1f}x, p99 {bot.services.compare.p99 / bot.about.p99:.1f}x"
+        f"{bot.compare.p50 / bot.about.p50:.1f}x, p99 {bot.compare.p99 / bot.about.p99:.1f}x"
     )
     print(
         f"  simcord + discord.py per interaction (via simcord - direct, p50): /compare "
-        f"{bot.services.compare.p50 - bot.direct.p50:.2f} ms, /stackup about "
+        f"{bot.compare.p50 - bot.direct.p50:.2f} ms, /stackup about "
         f"{bot.about.p50 - bot.about_direct.p50:.2f} ms"
     )
-    for latency in (bot.services.compare, bot.about, bot.direct):
+    for latency in (bot.compare, bot.about, bot.direct):
         hit = latency.full_gc_calls
         if hit:
             print(
@@ -904,8 +904,8 @@ def report(data: Seeded, bot: CompareResults, charts: ChartResults) -> None:
         f"{data.counts['votes']:,} votes; hottest tools {', '.join(data.hot_slugs[:5])}"
     )
     print(
-        f"{verdict(bot.services.compare.p99 < TARGET_COMPARE_P99_MS)}: /compare (five tools, no chart) "
-        f"p99 {bot.services.compare.p99:.2f} ms through the bot (target < {TARGET_COMPARE_P99_MS:.0f} ms; "
+        f"{verdict(bot.compare.p99 < TARGET_COMPARE_P99_MS)}: /compare (five tools, no chart) "
+        f"p99 {bot.compare.p99:.2f} ms through the bot (target < {TARGET_COMPARE_P99_MS:.0f} ms; "
         f"handler alone p99 {bot.direct.p99:.2f} ms; /stackup about p99 {bot.about.p99:.2f} ms)"
     )
     print(

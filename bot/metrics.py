@@ -2,8 +2,9 @@
 in one process, as in tests, keep their own figures), served over HTTP only when METRICS_PORT
 is set.
 
-Counted as things happen: app commands (outcome and duration), scheduled job runs and Discord's
-429 answers. Read when Prometheus scrapes, from the scraping thread: the vote queue, the votes
+Counted as things happen: app commands (outcome and duration), scheduled job runs, Discord's
+429 answers, recounts' reads of reaction users and their waits for the budget all processes
+share. Read when Prometheus scrapes, from the scraping thread: the vote queue, the votes
 submitted and each shard's gateway latency (reads of plain attributes, no lock needed).
 """
 
@@ -126,6 +127,17 @@ class Metrics:
         self.rest_429 = Counter(
             "stackup_rest_429",
             "HTTP 429 (rate limited) answers from Discord's REST API.",
+            registry=self.registry,
+        )
+        self.recount_fetches = Counter(
+            "stackup_recount_fetches",
+            "Pages of reaction users read by recounts.",
+            registry=self.registry,
+        )
+        self.recount_budget_waits = Counter(
+            "stackup_recount_budget_waits",
+            "Times a recount waited for the next window of the recount budget all processes "
+            "share (RECOUNT_FETCHES_PER_SECOND).",
             registry=self.registry,
         )
         self.registry.register(

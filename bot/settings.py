@@ -24,7 +24,7 @@ def _split_ids(value: object) -> object:
 
 
 class Settings(BaseSettings):
-    """Every setting Stackup reads; the README lists them with their defaults."""
+    """Every setting Stackup reads; docs/settings.md lists them with their defaults."""
 
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # vote messages that had votes since their last recount.
     sweep_minutes: int = Field(default=10, ge=1, le=1440)
     vote_repair_minutes: int = Field(default=5, ge=1, le=1440)
+    # Reads of reaction users by recounts, a second, across every process of the bot: after a
+    # deploy they all recount at once, and Discord allows a bot 50 requests a second in all.
+    # 10 leaves the other 40 to answers, posts and edits; a recount is 2 reads or more.
+    recount_fetches_per_second: int = Field(default=10, ge=1, le=50)
     # GitHub stars and forks of catalog tools: refetched once they are this old. Without a
     # token GitHub allows 60 requests an hour, so a refresh spreads over hours; with one, 5000.
     github_stats: bool = True

@@ -15,9 +15,10 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.core.voting import BatchResult, ReactionEvent, Recount, VoteMessageInfo, VoteTarget
+from bot.services.rest_budget import RestBudget
 from db.engine import SessionFactory
 from db.reaction_votes import (
     apply_vote_batch,
@@ -68,6 +69,7 @@ class VoteService:
         self._idle = asyncio.Event()
         self._idle.set()
         self.stats = VoteStats()
+        self._reaction_budget: RestBudget | None = None
 
     @property
     def queue_depth(self) -> int:
@@ -162,6 +164,19 @@ class VoteService:
         if self.on_failed is not None:
             self.on_failed({item.message_id for item in batch})
         return None
+
+    def reaction_fetch_budget(self, *, per_window: int, window: timedelta) -> RestBudget:
+        """The reads of reaction users every process of the bot shares (see RestBudget).
+        Built once: on SQLite its count, in memory, must be the whole process's."""
+        if self._reaction_budget is None:
+            self._reaction_budget = RestBudget(
+                self._sessions,
+                name="reaction_users",
+                per_window=per_window,
+                window=window,
+                clock=self._clock,
+            )
+        return self._reaction_budget
 
     # -- vote messages -------------------------------------------------------------------
 
