@@ -35,7 +35,7 @@ but DISCORD_TOKEN is not set, so there is nothing to connect as.
   3. Invite the bot to your server with the URL `stackup invite-url` prints.
   4. Run `make run` again.
 
-docs/hosting.md walks through it; every setting is listed in the README."""
+docs/hosting.md walks through it; every setting is listed in docs/settings.md."""
 
 
 def _prepare_sqlite_folder(settings: Settings) -> None:
@@ -102,6 +102,23 @@ async def _stats(settings: Settings) -> str:
     ]
     lines += [f"  {name}: {count}" for name, count in stats.tools_by_top_category.items()]
     return "\n".join(lines)
+
+
+async def _forget_user(settings: Settings, member_id: int) -> str:
+    from bot.render.privacy import forget_user_report
+    from bot.services.privacy import PrivacyService
+
+    async with _database(settings, migrated=True) as (_engine, sessions):
+        service = PrivacyService(sessions, shard_ids=None, shard_count=1)
+        forgotten = await service.forget_member(member_id, guild_id=None)
+    return forget_user_report(member_id, forgotten)
+
+
+def _user_id(text: str) -> int:
+    """A Discord user id, for argparse."""
+    if not text.isdigit() or not 0 < int(text) < 2**63:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a Discord user id")
+    return int(text)
 
 
 async def _run(settings: Settings) -> int:
@@ -283,15 +300,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stackup",
         description="Stackup: StackShare-style tool comparisons and advice for Discord.",
-        epilog="Settings come from the environment and .env; see the README.",
+        epilog="Settings come from the environment and .env; see docs/settings.md.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser(
+    run = commands.add_parser(
         "run",
         help="migrate, load the shipped catalog if the database has no tools, and connect",
         description="Migrate the database to the newest revision, load the shipped catalog "
         "when the database has no tools, then connect to Discord with DISCORD_TOKEN.",
     )
+    # Off by default: a deployment (container, systemd) missing its token must fail, not
+    # serve a simulated server; `make run` turns it on.
+    run.add_argument(
+        "--playground",
+        action="store_true",
+        help="without DISCORD_TOKEN, start the playground instead of saying what to set",
+    )
+    _add_playground_command(commands)
 
     db = commands.add_parser("db", help="database maintenance", description="Database maintenance.")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
@@ -308,7 +333,58 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("file", type=Path, metavar="FILE", help="a new file to write")
 
     _add_operator_commands(commands)
+    _add_forget_user(commands)
     return parser
+
+
+def _add_forget_user(commands: argparse._SubParsersAction) -> None:
+    forget = commands.add_parser(
+        "forget-user",
+        help="delete a user's data in every server (votes, stacks, follows, decisions, ...)",
+        description="Delete what Stackup holds about a Discord user in every server at once, as "
+        "/stackup forget-me does in one: votes (counts move with them), stacks, follows, "
+        "preferences, decisions, recommendations and pros and cons they added. Their advice "
+        "posts stay, asked by a former member. Prints the rows removed of each kind.",
+    )
+    forget.add_argument("user_id", type=_user_id, metavar="ID", help="the user's Discord id")
+
+
+def _add_playground_command(commands: argparse._SubParsersAction) -> None:
+    playground = commands.add_parser(
+        "playground",
+        help="try Stackup offline: the real bot in a simulated Discord server",
+        description="The real bot with the shipped catalog, on a temporary database, in a "
+        "simulated Discord server with members and history (simcord). By default a browser "
+        "preview on 127.0.0.1; --terminal for a prompt; --script FILE to run a file of the "
+        "prompt's lines. docs/playground.md describes it.",
+    )
+    mode = playground.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--terminal", action="store_true", help="a prompt taking slash commands as typed in Discord"
+    )
+    mode.add_argument(
+        "--script",
+        type=Path,
+        metavar="FILE",
+        help="run the prompt's lines from FILE, print the answers, exit (1 if a line failed)",
+    )
+    playground.add_argument(
+        "--channel", metavar="NAME", help="the channel or thread the preview shows (general)"
+    )
+    playground.add_argument(
+        "--port", type=int, default=0, help="the preview's port on 127.0.0.1 (any free one)"
+    )
+
+
+def _playground(args: argparse.Namespace) -> int:
+    from bot.playground import main as playground
+
+    return playground(
+        terminal=getattr(args, "terminal", False),
+        script=getattr(args, "script", None),
+        channel=getattr(args, "channel", None),
+        port=getattr(args, "port", 0),
+    )
 
 
 def _add_operator_commands(commands: argparse._SubParsersAction) -> None:
@@ -380,6 +456,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"stackup: bad setting: {line}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(settings)
+    if args.command == "playground":
+        return _playground(args)
+    if args.command == "run" and args.playground and settings.discord_token is None:
+        from bot.playground import ONE_LINE
+
+        print(ONE_LINE, flush=True)
+        return _playground(args)
     if args.command == "invite-url":
         return _invite_url(settings, args.application_id)
     if args.command == "doctor":
@@ -393,8 +476,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _database_command(settings: Settings, args: argparse.Namespace) -> int:
-    """`run`, `db upgrade` and `catalog …`: each failure the database or a file can cause is
-    one line on stderr and exit status 1, never a traceback."""
+    """`run`, `db upgrade`, `forget-user` and `catalog …`: each failure the database or a file
+    can cause is one line on stderr and exit status 1, never a traceback."""
     from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -407,6 +490,8 @@ def _database_command(settings: Settings, args: argparse.Namespace) -> int:
             return asyncio.run(_run(settings))
         if args.command == "db":
             print(asyncio.run(_migrate(settings, args.revision)))
+        elif args.command == "forget-user":
+            print(asyncio.run(_forget_user(settings, args.user_id)))
         elif args.catalog_command == "import":
             print(asyncio.run(_import(settings, args.files)))
         elif args.catalog_command == "export":
