@@ -245,6 +245,366 @@ class _Chart:
         )
 
 
+# ---------------------------------------------------------------- the verdict's votes chart
+
+UP_EMOJI = "👍"
+DOWN_EMOJI = "👎"
+# Drawn at 800 pixels and shown by Discord at about 400: 9 points are then still 12 pixels.
+VOTES_WIDTH_INCHES = 4.0
+VOTES_DPI = 200
+VOTES_HEADER_INCHES = 0.4
+VOTES_ROW_INCHES = 0.3
+VOTES_BAR_INCHES = 0.2
+VOTES_MARGIN_INCHES = 0.1
+VOTES_COUNT_INCHES = 0.32  # beyond the longest bar on each side, for its count
+VOTES_ICON_INCHES = 0.22
+VOTES_LABEL_LIMIT = 18
+VOTES_LABEL_COLUMN_INCHES = 1.5
+CHOSEN_BAND_COLOUR = "#e9f5ec"
+# A thumb in a unit square, y up: the cuff, then the hand with its raised thumb. Drawn rather
+# than typed: matplotlib draws no colour emoji, and hosts seldom have an emoji font at all.
+_CUFF = ((0.0, 0.0), (0.22, 0.0), (0.22, 0.58), (0.0, 0.58))
+_HAND = (
+    (0.3, 0.0),
+    (0.3, 0.58),
+    (0.46, 0.72),
+    (0.5, 0.97),
+    (0.6, 1.0),
+    (0.67, 0.92),
+    (0.64, 0.62),
+    (0.93, 0.62),
+    (1.0, 0.53),
+    (0.9, 0.05),
+    (0.82, 0.0),
+)
+
+
+@dataclass(frozen=True)
+class VoteRow:
+    label: str
+    up: int
+    down: int
+    chosen: bool = False
+
+
+@dataclass(frozen=True)
+class VotesChartSpec:
+    """One row per recommendation: its 👎 left of a zero line every row shares, its 👍 right."""
+
+    rows: tuple[VoteRow, ...]
+    down_label: str = DOWN_EMOJI
+    up_label: str = UP_EMOJI
+
+
+def render_votes_png(spec: VotesChartSpec) -> bytes:
+    """Pure: the PNG bytes. Runs in the worker process."""
+    import matplotlib
+
+    if not spec.rows:
+        raise ValueError("a votes chart needs at least one row")
+    if any(row.up < 0 or row.down < 0 for row in spec.rows):
+        raise ValueError("negative vote count: it would point the wrong way")
+    with matplotlib.rc_context({"text.hinting": "no_hinting"}):
+        canvas = _draw_votes(spec)
+    return _palette_png(canvas)
+
+
+def _palette_png(canvas: FigureCanvasAgg) -> bytes:
+    from PIL import Image
+
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+    palette = image.convert("RGB").quantize(PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE)
+    buffer = io.BytesIO()
+    palette.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def _draw_votes(spec: VotesChartSpec) -> FigureCanvasAgg:
+    """Labels in a column on the left, then one scale for every row: what a bar's length
+    means is the same all the way down, so the rows compare at a glance."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.transforms import Affine2D
+
+    rows = spec.rows
+    height = VOTES_HEADER_INCHES + VOTES_ROW_INCHES * len(rows) + VOTES_MARGIN_INCHES
+    figure = Figure(figsize=(VOTES_WIDTH_INCHES, height), dpi=VOTES_DPI, facecolor="white")
+    canvas = FigureCanvasAgg(figure)
+    inches = Affine2D().scale(1, -1).translate(0, height) + figure.dpi_scale_trans
+    labels = [
+        _votes_text(figure, inches, 0, 0, _shorten(row.label, VOTES_LABEL_LIMIT), ha="right")
+        for row in rows
+    ]
+    renderer = canvas.get_renderer()
+    widest = max(label.get_window_extent(renderer).width / VOTES_DPI for label in labels)
+    label_right = VOTES_MARGIN_INCHES + min(widest, VOTES_LABEL_COLUMN_INCHES)
+    bars_left = label_right + VOTES_MARGIN_INCHES + VOTES_COUNT_INCHES
+    span = VOTES_WIDTH_INCHES - VOTES_MARGIN_INCHES - VOTES_COUNT_INCHES - bars_left
+    most_down = max(row.down for row in rows)
+    per_vote = span / max(most_down + max(row.up for row in rows), 1)
+    zero = bars_left + most_down * per_vote
+
+    _votes_header(figure, inches, spec, zero)
+    for index, (row, label) in enumerate(zip(rows, labels, strict=True)):
+        centre = VOTES_HEADER_INCHES + VOTES_ROW_INCHES * (index + 0.5)
+        label.set_position((label_right, centre))
+        if row.chosen:
+            label.set_fontweight("bold")
+        _votes_row(figure, inches, row, centre, zero, per_vote)
+    _votes_zero_line(figure, inches, zero, height - VOTES_MARGIN_INCHES)
+    canvas.draw()
+    return canvas
+
+
+def _votes_text(
+    figure: Figure, inches: Transform, x: float, y: float, text: str, **style: Any
+) -> Text:
+    style.setdefault("size", LABEL_POINTS)
+    style.setdefault("color", TEXT_COLOUR)
+    style.setdefault("va", "center")
+    # Labels are user text: "$5 a month" must not turn into TeX-like math.
+    return figure.text(x, y, text, transform=inches, parse_math=False, **style)
+
+
+def _votes_header(figure: Figure, inches: Transform, spec: VotesChartSpec, zero: float) -> None:
+    """👎 just left of the zero line and 👍 just right of it, over the bars they name."""
+    middle = VOTES_HEADER_INCHES / 2
+    gap = VOTES_MARGIN_INCHES / 2
+    for label, side, colour in ((spec.down_label, -1, CON_COLOUR), (spec.up_label, 1, PRO_COLOUR)):
+        x = zero + side * gap if side > 0 else zero - gap - VOTES_ICON_INCHES
+        if label in (UP_EMOJI, DOWN_EMOJI):
+            _thumb(figure, inches, x, middle, up=label == UP_EMOJI, colour=colour)
+        else:
+            ha = "left" if side > 0 else "right"
+            _votes_text(figure, inches, zero + side * gap, middle, label, ha=ha, color=colour)
+
+
+def _thumb(
+    figure: Figure, inches: Transform, left: float, middle: float, *, up: bool, colour: str
+) -> None:
+    from matplotlib.patches import Polygon
+
+    size = VOTES_ICON_INCHES
+    bottom = middle + size / 2
+    for shape in (_CUFF, _HAND):
+        points = [(left + u * size, bottom - (v if up else 1 - v) * size) for u, v in shape]
+        figure.add_artist(
+            Polygon(points, closed=True, transform=inches, facecolor=colour, linewidth=0)
+        )
+
+
+def _votes_row(
+    figure: Figure, inches: Transform, row: VoteRow, centre: float, zero: float, per_vote: float
+) -> None:
+    from matplotlib.patches import Rectangle
+
+    if row.chosen:
+        band = (VOTES_MARGIN_INCHES / 2, centre - VOTES_ROW_INCHES / 2)
+        width = VOTES_WIDTH_INCHES - VOTES_MARGIN_INCHES
+        figure.add_artist(
+            Rectangle(
+                band,
+                width,
+                VOTES_ROW_INCHES,
+                transform=inches,
+                facecolor=CHOSEN_BAND_COLOUR,
+                linewidth=0,
+            )
+        )
+    for count, side, colour in ((row.down, -1, CON_COLOUR), (row.up, 1, PRO_COLOUR)):
+        length = count * per_vote
+        left = zero if side > 0 else zero - length
+        figure.add_artist(
+            Rectangle(
+                (left, centre - VOTES_BAR_INCHES / 2),
+                length,
+                VOTES_BAR_INCHES,
+                transform=inches,
+                facecolor=colour,
+                linewidth=0,
+            )
+        )
+        x = zero + side * (length + COUNT_GAP_INCHES)
+        _votes_text(figure, inches, x, centre, f"{count:,}", ha="left" if side > 0 else "right")
+
+
+def _votes_zero_line(figure: Figure, inches: Transform, zero: float, bottom: float) -> None:
+    from matplotlib.lines import Line2D
+
+    top = VOTES_HEADER_INCHES
+    figure.add_artist(
+        Line2D([zero, zero], [top, bottom], transform=inches, color=TEXT_COLOUR, lw=0.8)
+    )
+
+
+# ---------------------------------------------------------------- the comparison's chart
+
+# Drawn 800 pixels wide and shown by Discord in about 400 x 300: 4 inches at 200 dpi, so a
+# point here is about what it reads as there.
+COMPARE_WIDTH_INCHES = 4.0
+COMPARE_DPI = 200
+COMPARE_MARGIN_INCHES = 0.12
+COMPARE_GAP_INCHES = 0.22
+COMPARE_HEADER_INCHES = 0.27
+COMPARE_TOOL_INCHES = 0.23
+COMPARE_ROW_INCHES = 0.245
+COMPARE_TOOL_GAP_INCHES = 0.04
+COMPARE_BAR_INCHES = 0.065
+COMPARE_LABEL_POINTS = 8.5
+COMPARE_LABEL_LIMIT = 26
+TRACK_COLOUR = "#e9ecef"
+
+
+@dataclass(frozen=True)
+class ComparisonChartSpec(ChartSpec):
+    """Tools' pros and cons on one scale: a bar `scale` votes long fills its column, whichever
+    tool it belongs to, so 381 votes and 10 never draw the same bar."""
+
+    scale: int
+
+
+@dataclass(frozen=True)
+class _Ink:
+    """Draws on a figure in inches from its top left corner."""
+
+    figure: Figure
+    inches: Transform
+
+    def text(self, x: float, y: float, text: str, **style: Any) -> Text:
+        style.setdefault("size", COMPARE_LABEL_POINTS)
+        style.setdefault("color", TEXT_COLOUR)
+        style.setdefault("va", "center")
+        # Labels are user text: "$5 a month" must not turn into TeX-like math.
+        return self.figure.text(x, y, text, transform=self.inches, parse_math=False, **style)
+
+
+def render_comparison_png(spec: ComparisonChartSpec) -> bytes:
+    """Pure: the PNG bytes. Runs in the worker process."""
+    import matplotlib
+
+    if not spec.tools:
+        raise ValueError("a chart needs at least one tool")
+    values = [bar.value for tool in spec.tools for bar in tool.pros + tool.cons]
+    if any(value < 0 for value in values):
+        raise ValueError("negative vote count: a bar cannot be shorter than none")
+    if spec.scale < max(values, default=0) or spec.scale < 1:
+        raise ValueError("the scale must reach the longest bar")
+    with matplotlib.rc_context({"text.hinting": "no_hinting"}):
+        canvas = _draw_comparison(spec)
+    return _palette_png(canvas)
+
+
+def _comparison_rows(tool: ToolChart) -> int:
+    return max(len(tool.pros), len(tool.cons), 1)
+
+
+def _comparison_height_inches(spec: ChartSpec) -> float:
+    return COMPARE_HEADER_INCHES + sum(
+        COMPARE_TOOL_INCHES + COMPARE_ROW_INCHES * _comparison_rows(tool) + COMPARE_TOOL_GAP_INCHES
+        for tool in spec.tools
+    )
+
+
+def _draw_comparison(spec: ComparisonChartSpec) -> FigureCanvasAgg:
+    """Pros in the left column and cons in the right, a block per tool; each row is a label
+    with its count, over a bar on a grey track the scale's length, so a short bar shows how
+    far it is from the longest one."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.transforms import Affine2D
+
+    height = _comparison_height_inches(spec)
+    figure = Figure(figsize=(COMPARE_WIDTH_INCHES, height), dpi=COMPARE_DPI, facecolor="white")
+    canvas = FigureCanvasAgg(figure)
+    chart = _Ink(figure, Affine2D().scale(1, -1).translate(0, height) + figure.dpi_scale_trans)
+    column = (COMPARE_WIDTH_INCHES - 2 * COMPARE_MARGIN_INCHES - COMPARE_GAP_INCHES) / 2
+    lefts = (COMPARE_MARGIN_INCHES, COMPARE_MARGIN_INCHES + column + COMPARE_GAP_INCHES)
+    headers = (("Top pros", PRO_COLOUR), ("Top cons", CON_COLOUR))
+    for left, (title, colour) in zip(lefts, headers, strict=True):
+        chart.text(left, COMPARE_HEADER_INCHES / 2, title, size=9.5, weight="bold", color=colour)
+    renderer = canvas.get_renderer()
+    top = COMPARE_HEADER_INCHES
+    for tool in spec.tools:
+        _comparison_tool(chart, renderer, tool, top, lefts, column, spec.scale)
+        top += COMPARE_TOOL_INCHES + COMPARE_ROW_INCHES * _comparison_rows(tool)
+        top += COMPARE_TOOL_GAP_INCHES
+    canvas.draw()
+    return canvas
+
+
+def _comparison_tool(
+    chart: _Ink,
+    renderer: Any,
+    tool: ToolChart,
+    top: float,
+    lefts: tuple[float, float],
+    column: float,
+    scale: int,
+) -> None:
+    """The tool's name across both columns, then its pros and its cons side by side."""
+    from matplotlib.lines import Line2D
+
+    right = COMPARE_WIDTH_INCHES - COMPARE_MARGIN_INCHES
+    chart.figure.add_artist(
+        Line2D([lefts[0], right], [top, top], transform=chart.inches, color=TRACK_COLOUR, lw=1)
+    )
+    name = _shorten(tool.name, TOOL_NAME_LIMIT)
+    chart.text(lefts[0], top + COMPARE_TOOL_INCHES / 2 + 0.01, name, size=9.5, weight="bold")
+    rows_top = top + COMPARE_TOOL_INCHES
+    for left, bars, colour, kind in (
+        (lefts[0], tool.pros, PRO_COLOUR, "pros"),
+        (lefts[1], tool.cons, CON_COLOUR, "cons"),
+    ):
+        if not bars:
+            middle = rows_top + COMPARE_ROW_INCHES * 0.35
+            chart.text(left, middle, f"No {kind} yet", color=MUTED_COLOUR)
+        for index, bar in enumerate(bars):
+            row_top = rows_top + COMPARE_ROW_INCHES * index
+            _comparison_row(chart, renderer, bar, row_top, left, column, scale, colour)
+
+
+def _comparison_row(
+    chart: _Ink,
+    renderer: Any,
+    bar: ChartBar,
+    top: float,
+    left: float,
+    column: float,
+    scale: int,
+    colour: str,
+) -> None:
+    from matplotlib.patches import Rectangle
+
+    middle = top + COMPARE_ROW_INCHES * 0.35
+    count = chart.text(left + column, middle, f"{bar.value:,}", ha="right")
+    room = column - count.get_window_extent(renderer).width / COMPARE_DPI - 0.06
+    label = chart.text(left, middle, "")
+    _fit_label(label, renderer, bar.label, room)
+    bar_top = top + COMPARE_ROW_INCHES * 0.62
+    for length, fill in ((column, TRACK_COLOUR), (column * bar.value / scale, colour)):
+        chart.figure.add_artist(
+            Rectangle(
+                (left, bar_top),
+                length,
+                COMPARE_BAR_INCHES,
+                transform=chart.inches,
+                facecolor=fill,
+                linewidth=0,
+            )
+        )
+
+
+def _fit_label(label: Text, renderer: Any, text: str, room: float) -> None:
+    """The label, shortened until it leaves its count room: wide glyphs (W, CJK) take more
+    than the character limit allows for."""
+    limit = COMPARE_LABEL_LIMIT
+    while True:
+        label.set_text(_shorten(text, limit))
+        if limit <= 4 or label.get_window_extent(renderer).width / COMPARE_DPI <= room:
+            return
+        limit -= 2
+
+
 def _worker_pid() -> int:
     return os.getpid()
 
@@ -314,6 +674,12 @@ class ChartRenderer:
 
     async def render(self, spec: ChartSpec) -> bytes | None:
         return await self._run(render_pros_cons_png, spec)
+
+    async def render_votes(self, spec: VotesChartSpec) -> bytes | None:
+        return await self._run(render_votes_png, spec)
+
+    async def render_comparison(self, spec: ComparisonChartSpec) -> bytes | None:
+        return await self._run(render_comparison_png, spec)
 
     async def close(self) -> None:
         """Stop the workers; the wait happens in a thread so the loop keeps serving meanwhile.

@@ -3,7 +3,9 @@
 The spec (../shared/discord-api-spec/openapi.json, else the copy in tests/; Discord's own, MIT) catches wrong shapes and
 types; it says nothing of the 6000-character total over a message's embeds and a few other
 limits (components included, Components V2's among them), which `limit_problems` checks from
-Discord's documentation.
+Discord's documentation. Nor does it read a message's flags: with IS_COMPONENTS_V2 a message
+takes the V2 components where the spec's schemas allow each, without it action rows alone; the
+allowed types are read from the spec, so a new component type needs no change here.
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ ACTION_ROW, TEXT_DISPLAY = 1, 10
 IS_COMPONENTS_V2 = 1 << 15
 V2_COMPONENTS = 40  # in all, nested ones included
 V2_TEXT = 4000  # over all text displays
+NOT_WITH_V2 = ("content", "embeds", "poll", "sticker_ids")
+# Where a component holds others: an action row's or container's or section's `components`,
+# a section's `accessory`.
+NESTING_KEYS = ("components", "accessory")
 COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
 COMMAND_DESCRIPTION = 100
 COMMAND_OPTIONS = 25
@@ -169,7 +175,7 @@ def _embed_length(embed: dict[str, Any]) -> int:
     return total
 
 
-def _message_problems(where: str, message: dict[str, Any]) -> list[str]:
+def _message_problems(where: str, message: dict[str, Any], *, edit: bool = False) -> list[str]:
     problems = []
     content = message.get("content") or ""
     if len(content) > CONTENT:
@@ -198,14 +204,14 @@ def _message_problems(where: str, message: dict[str, Any]) -> list[str]:
             problems.append(f"{where}: embed {number} footer over {FOOTER_TEXT}")
         if len((embed.get("author") or {}).get("name") or "") > AUTHOR_NAME:
             problems.append(f"{where}: embed {number} author name over {AUTHOR_NAME}")
-    problems += _component_problems(where, message)
+    problems += _component_problems(where, message, edit=edit)
     mentions = message.get("allowed_mentions")
     if mentions is None or mentions.get("parse"):
         problems.append(f"{where}: allowed_mentions must be set and parse nothing")
     return problems
 
 
-def _with_nested(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def with_nested(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every component, each followed by those nested in it: a row's or container's
     `components`, a section's `accessory`, a label's `component`."""
     found = []
@@ -213,14 +219,14 @@ def _with_nested(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
         found.append(component)
         inner = list(component.get("components") or [])
         inner += [component[key] for key in ("accessory", "component") if component.get(key)]
-        found += _with_nested(inner)
+        found += with_nested(inner)
     return found
 
 
-def _component_problems(where: str, message: dict[str, Any]) -> list[str]:
+def _component_problems(where: str, message: dict[str, Any], *, edit: bool = False) -> list[str]:
     problems = []
     top = message.get("components") or []
-    everything = _with_nested(top)
+    everything = with_nested(top)
     for component in everything:
         if len(component.get("custom_id") or "") > CUSTOM_ID:
             problems.append(f"{where}: custom_id over {CUSTOM_ID} characters")
@@ -234,22 +240,100 @@ def _component_problems(where: str, message: dict[str, Any]) -> list[str]:
                 )
             if len(row) > 1 and any(c.get("type") in SELECT_MENUS for c in row):
                 problems.append(f"{where}: a select menu must be alone in its action row")
-    if int(message.get("flags") or 0) & IS_COMPONENTS_V2:
-        if len(everything) > V2_COMPONENTS:
-            problems.append(
-                f"{where}: {len(everything)} components, nested ones included "
-                f"(limit {V2_COMPONENTS} with IS_COMPONENTS_V2)"
-            )
-        text = sum(len(c.get("content") or "") for c in everything if c.get("type") == TEXT_DISPLAY)
-        if text > V2_TEXT:
-            problems.append(
-                f"{where}: text displays total {text} characters "
-                f"(limit {V2_TEXT} with IS_COMPONENTS_V2)"
-            )
-        if message.get("content") or message.get("embeds"):
-            problems.append(f"{where}: content and embeds cannot go with IS_COMPONENTS_V2")
+    v2 = bool(int(message.get("flags") or 0) & IS_COMPONENTS_V2)
+    if v2:
+        problems += _v2_problems(where, message, everything)
     elif len(top) > ACTION_ROWS:
         problems.append(f"{where}: {len(top)} action rows (limit {ACTION_ROWS})")
+    # An edit may leave out the flags: the message keeps those it was sent with.
+    if v2 or not edit:
+        problems += _type_problems(where, top, v2=v2)
+    return problems
+
+
+def _v2_problems(
+    where: str, message: dict[str, Any], everything: list[dict[str, Any]]
+) -> list[str]:
+    """Components V2's own limits, which the spec's per-component schemas cannot express."""
+    problems = []
+    if len(everything) > V2_COMPONENTS:
+        problems.append(
+            f"{where}: {len(everything)} components, nested ones included "
+            f"(limit {V2_COMPONENTS} with IS_COMPONENTS_V2)"
+        )
+    text = sum(len(c.get("content") or "") for c in everything if c.get("type") == TEXT_DISPLAY)
+    if text > V2_TEXT:
+        problems.append(
+            f"{where}: text displays total {text} characters "
+            f"(limit {V2_TEXT} with IS_COMPONENTS_V2)"
+        )
+    refused = [key for key in NOT_WITH_V2 if message.get(key)]
+    if refused:
+        problems.append(f"{where}: {' and '.join(refused)} cannot go with IS_COMPONENTS_V2")
+    return problems
+
+
+@cache
+def _component_rules() -> tuple[frozenset[int], dict[int, dict[str, frozenset[int]]]]:
+    """From the spec's message schemas: the component types a message takes at its top level,
+    and for each type, the types each of its keys ("components", "accessory") takes."""
+    schemas = _spec()["components"]["schemas"]
+    children: dict[int, dict[str, frozenset[int]]] = {}
+
+    def types_of(schema: dict[str, Any]) -> frozenset[int]:
+        found = set()
+        for ref in _refs(schema):
+            target = schemas[ref.rsplit("/", 1)[1]]["properties"]
+            (number,) = target["type"]["enum"]
+            found.add(number)
+            if number not in children:
+                children[number] = {}  # before recursing: a type may nest in itself
+                children[number] = {
+                    key: types_of(target[key]) for key in NESTING_KEYS if key in target
+                }
+        return frozenset(found)
+
+    top = types_of(schemas["MessageCreateRequest"]["properties"]["components"])
+    return top, children
+
+
+def _refs(schema: dict[str, Any]) -> list[str]:
+    """The component schemas a property refers to: itself, its items, or a oneOf of them."""
+    if "$ref" in schema:
+        return [schema["$ref"]]
+    if "items" in schema:
+        return _refs(schema["items"])
+    return [ref for option in schema.get("oneOf", ()) for ref in _refs(option)]
+
+
+@cache
+def _component_names() -> dict[int, str]:
+    types = _spec()["components"]["schemas"]["MessageComponentTypes"]["oneOf"]
+    return {option["const"]: option["title"] for option in types}
+
+
+def _type_problems(where: str, top: list[dict[str, Any]], *, v2: bool) -> list[str]:
+    """Each component's type where the spec allows it. Without IS_COMPONENTS_V2 a message takes
+    action rows alone at its top level, which the spec (blind to flags) does not say."""
+    allowed_top, children = _component_rules()
+    names = _component_names()
+    problems: list[str] = []
+
+    def walk(components: list[dict[str, Any]], allowed: frozenset[int], holder: str) -> None:
+        for component in components:
+            kind = component.get("type")
+            if kind not in allowed:
+                name = names.get(kind, "unknown component") if isinstance(kind, int) else "?"
+                problems.append(f"{where}: {holder} takes no {name} (type {kind})")
+                continue
+            for key, types in children.get(kind, {}).items():
+                inner = component.get(key) or []
+                walk(inner if isinstance(inner, list) else [inner], types, f"a {names[kind]}")
+
+    if v2:
+        walk(top, allowed_top, "a Components V2 message")
+    else:
+        walk(top, frozenset({ACTION_ROW}), "a message without IS_COMPONENTS_V2")
     return problems
 
 
@@ -301,7 +385,7 @@ def limit_problems(method: str, path: str, body: Any) -> list[str]:
                     problems.append(f"{where}: choice value over {CHOICE_NAME} characters")
             return problems
         if body.get("type") in (4, 7):
-            return _message_problems(where, data)
+            return _message_problems(where, data, edit=body["type"] == 7)
         return []
     if method in ("POST", "PATCH") and (
         "/messages" in path or path.startswith("/webhooks/") or path.endswith("/threads")
@@ -309,7 +393,7 @@ def limit_problems(method: str, path: str, body: Any) -> list[str]:
         if path.endswith("/threads"):
             # A forum post carries its first message; a thread in a text channel has none.
             return _message_problems(where, body["message"]) if "message" in body else []
-        return _message_problems(where, body)
+        return _message_problems(where, body, edit=method == "PATCH")
     return []
 
 

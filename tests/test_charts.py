@@ -17,8 +17,10 @@ from bot.charts import (
     ChartBar,
     ChartRenderer,
     ChartSpec,
+    ComparisonChartSpec,
     ToolChart,
     _worker_pid,
+    render_comparison_png,
     render_pros_cons_png,
 )
 
@@ -175,6 +177,78 @@ def test_five_tools_with_five_pros_and_five_cons_render() -> None:
 def test_a_chart_that_cannot_be_right_is_refused(spec: ChartSpec) -> None:
     with pytest.raises(ValueError):
         render_pros_cons_png(spec)
+
+
+def _top(tool: ToolChart, count: int) -> ToolChart:
+    return ToolChart(tool.name, tool.pros[:count], tool.cons[:count])
+
+
+def _compared(tools: tuple[ToolChart, ...]) -> ComparisonChartSpec:
+    longest = max((bar.value for t in tools for bar in (*t.pros, *t.cons)), default=1)
+    return ComparisonChartSpec("StackShare votes on top pros and cons", tools, scale=longest)
+
+
+# Discord shows an embed's picture in at most about 400 x 300 pixels: a picture narrower than
+# 4:3 is shrunk by its height, and its text with it.
+READABLE_ASPECT = 1.2
+
+
+@pytest.mark.parametrize(
+    ("tools", "per_side"),
+    [(1, 5), (2, 4), (3, 3), (4, 2), (5, 1)],
+    ids=["one tool", "two", "three", "four", "five"],
+)
+def test_the_comparison_chart_stays_wide_enough_to_read(tools: int, per_side: int) -> None:
+    # As many bars a side as the compare renderer gives that many tools.
+    drawn = tuple(_top(tool, per_side) for tool in (EXPRESS, FLASK, KOA, EXPRESS, FLASK)[:tools])
+
+    width, height = decoded_size(render_comparison_png(_compared(drawn)))
+
+    assert width == 800
+    assert width / height >= READABLE_ASPECT
+    assert height >= 300
+
+
+def test_the_seed_trio_comparison_chart_is_small() -> None:
+    png = render_comparison_png(_compared((_top(EXPRESS, 3), _top(FLASK, 3), KOA)))
+
+    assert decoded_size(png) == (800, 657)
+    assert len(png) < 100_000
+
+
+@pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
+def test_long_and_wide_labels_fit_their_column() -> None:
+    awkward = ToolChart(
+        "A tool name far longer than anything a catalog would hold, " * 3,
+        pros=(ChartBar("W" * 100, 3), ChartBar("日本語 and emoji 🙂 " * 5, 2)),
+        cons=(ChartBar("Costs $5 a month, or $$ with \\frac{a}{b}", 0),),
+    )
+
+    assert decoded_size(render_comparison_png(_compared((awkward, NO_VOTES))))[0] == 800
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        ComparisonChartSpec("no tools", (), scale=1),
+        ComparisonChartSpec("short scale", (KOA,), scale=5),
+        ComparisonChartSpec("negative", (ToolChart("M", (ChartBar("less", -1),), ()),), scale=1),
+    ],
+    ids=["no tools", "scale below the longest bar", "negative count"],
+)
+def test_a_comparison_chart_that_cannot_be_right_is_refused(spec: ComparisonChartSpec) -> None:
+    with pytest.raises(ValueError):
+        render_comparison_png(spec)
+
+
+@in_module_loop
+async def test_the_comparison_chart_is_drawn_in_the_worker(renderer: ChartRenderer) -> None:
+    spec = _compared((_top(EXPRESS, 3), _top(FLASK, 3), KOA))
+
+    png = await renderer.render_comparison(spec)
+
+    assert png is not None
+    assert decoded_size(png) == decoded_size(render_comparison_png(spec))
 
 
 @in_module_loop

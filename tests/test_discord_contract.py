@@ -219,17 +219,60 @@ def test_a_components_v2_message_takes_no_more_than_4000_characters_of_text():
     assert limit_problems("POST", MESSAGES, body) == [
         f"POST {MESSAGES}: text displays total 4001 characters (limit 4000 with IS_COMPONENTS_V2)"
     ]
-    # Without the flag the same text counts towards nothing (such a body is refused for its
-    # component types by the spec, not by these limits).
+    # Without the flag the text counts towards no total, but the components are refused.
     body["flags"] = 0
-    assert limit_problems("POST", MESSAGES, body) == []
+    assert limit_problems("POST", MESSAGES, body) == [
+        f"POST {MESSAGES}: a message without IS_COMPONENTS_V2 takes no TEXT_DISPLAY (type 10)",
+        f"POST {MESSAGES}: a message without IS_COMPONENTS_V2 takes no CONTAINER (type 17)",
+    ]
 
 
-def test_a_components_v2_message_has_no_content_or_embeds():
+def test_a_components_v2_message_has_no_content_embeds_poll_or_stickers():
     body = {**v2_message(text("hi")), "content": "hello"}
     assert limit_problems("POST", MESSAGES, body) == [
-        f"POST {MESSAGES}: content and embeds cannot go with IS_COMPONENTS_V2"
+        f"POST {MESSAGES}: content cannot go with IS_COMPONENTS_V2"
     ]
+    body = {**body, "embeds": [{"title": "t"}], "poll": {"question": {"text": "?"}}}
+    assert limit_problems("POST", MESSAGES, body) == [
+        f"POST {MESSAGES}: content and embeds and poll cannot go with IS_COMPONENTS_V2"
+    ]
+    body = {**v2_message(text("hi")), "sticker_ids": ["1"]}
+    assert limit_problems("POST", CALLBACK, {"type": 4, "data": body}) == [
+        f"{WHERE}: sticker_ids cannot go with IS_COMPONENTS_V2"
+    ]
+
+
+def test_a_components_v2_message_takes_each_component_type_only_where_the_spec_does():
+    thumbnail = {"type": 11, "media": {"url": "attachment://x.png"}}
+    gallery = {"type": 12, "items": [{"media": {"url": "attachment://x.png"}}]}
+    # Where the spec allows them: a gallery in a container, a thumbnail beside a section.
+    section = {"type": 9, "components": [text("s")], "accessory": thumbnail}
+    assert both(v2_message({"type": 17, "components": [gallery, section]}), MESSAGES) == []
+    # A thumbnail alone in a container, a container in a container, a gallery in a section,
+    # a button outside a row, and a type Discord does not have.
+    body = v2_message(
+        {"type": 17, "components": [thumbnail, {"type": 17, "components": [text("x")]}]},
+        {"type": 9, "components": [gallery], "accessory": button(1)},
+        button(2),
+        {"type": 99},
+    )
+    assert limit_problems("POST", MESSAGES, body) == [
+        f"POST {MESSAGES}: a CONTAINER takes no THUMBNAIL (type 11)",
+        f"POST {MESSAGES}: a CONTAINER takes no CONTAINER (type 17)",
+        f"POST {MESSAGES}: a SECTION takes no MEDIA_GALLERY (type 12)",
+        f"POST {MESSAGES}: a Components V2 message takes no BUTTON (type 2)",
+        f"POST {MESSAGES}: a Components V2 message takes no unknown component (type 99)",
+    ]
+
+
+def test_without_the_v2_flag_a_message_takes_action_rows_only_but_an_edit_may_omit_it():
+    body = {"components": [row(button(1)), text("hi")], "allowed_mentions": NO_PINGS}
+    problem = "a message without IS_COMPONENTS_V2 takes no TEXT_DISPLAY (type 10)"
+    assert limit_problems("POST", MESSAGES, body) == [f"POST {MESSAGES}: {problem}"]
+    assert limit_problems("POST", CALLBACK, message_callback(**body)) == [f"{WHERE}: {problem}"]
+    # An edit keeps the flags the message was sent with, so it need not repeat them.
+    assert limit_problems("PATCH", f"{MESSAGES}/2", body) == []
+    assert limit_problems("POST", CALLBACK, {"type": 7, "data": body}) == []
 
 
 def test_command_definitions_are_checked():

@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from bot.core.resolver import normalize
+
 # Where a language's libraries come from: the "ecosystem" half of "language and ecosystem".
 ECOSYSTEMS = {
     "javascript": "npm",
@@ -90,6 +92,16 @@ class MemberFigures:
     votes_here: int = 0
     votes_everywhere: int = 0
 
+    @property
+    def here(self) -> tuple[int, int, int]:
+        """Stacks, followers and votes in this server."""
+        return self.stacks_here, self.followers_here, self.votes_here
+
+    @property
+    def everywhere(self) -> tuple[int, int, int]:
+        """Stacks, followers and votes in every server together."""
+        return self.stacks_everywhere, self.followers_everywhere, self.votes_everywhere
+
 
 @dataclass(frozen=True)
 class ToolRef:
@@ -159,6 +171,10 @@ class ToolReasons:
     pros: tuple[Reason, ...]
     cons: tuple[Reason, ...]
 
+    @property
+    def name(self) -> str:
+        return self.tool.name
+
 
 @dataclass(frozen=True)
 class ToolAlternatives:
@@ -212,21 +228,14 @@ def _age_note(tools: Sequence[ToolCard], today: date) -> str:
     )
 
 
-def _top(reasons: Sequence[Reason]) -> Reason | None:
-    return reasons[0] if reasons else None
-
-
-def _top_reason(tool: ToolCard, kind: str) -> str:
-    reason = _top(tool.pros if kind == "pro" else tool.cons)
-    return f"“{reason.text}” ({reason.total})" if reason else "nothing yet"
-
-
 def differences(tools: Sequence[ToolCard], *, today: date) -> list[Difference]:
-    """Where the tools differ, from the data: language and ecosystem, category, licence, age,
-    and what members praise and criticise most."""
+    """Where the tools differ, from the data: language and ecosystem, category, licence and
+    age. What each is praised and criticised for is shown as its top pros and cons instead."""
     found = [
         Difference("Language & ecosystem", _grouped(tools, _language_and_ecosystem)),
-        Difference("Category", _grouped(tools, lambda tool: tool.category_path)),
+        # The category's own name: the whole path is on the overview, and a line of paths
+        # would wrap mid-path.
+        Difference("Category", _grouped(tools, lambda tool: tool.category)),
         Difference("License", _grouped(tools, lambda tool: tool.license)),
         Difference(
             "Age",
@@ -237,12 +246,6 @@ def differences(tools: Sequence[ToolCard], *, today: date) -> list[Difference]:
                 ),
             ),
             note=_age_note(tools, today),
-        ),
-        Difference(
-            "Most praised", tuple((_top_reason(tool, "pro"), (tool.name,)) for tool in tools)
-        ),
-        Difference(
-            "Most criticised", tuple((_top_reason(tool, "con"), (tool.name,)) for tool in tools)
         ),
     ]
     return found
@@ -267,3 +270,18 @@ def format_count(value: int) -> str:
     if value < 999_950:  # above that, one decimal of K would round to "1000.0K"
         return f"{sign}{value / 1000:.1f}K"
     return f"{sign}{value / 1_000_000:.1f}M"
+
+
+def distinct_aliases(name: str, aliases: Sequence[str]) -> tuple[str, ...]:
+    """The aliases that are other names, not spellings of the name the catalog keeps for
+    search ("flask python", "koa.js"): "DRF" for Django REST framework. Short ones are
+    acronyms, and read as such."""
+    key = normalize(name)
+    kept: dict[str, str] = {}
+    for alias in aliases:
+        alias_key = normalize(alias)
+        if not alias_key or alias_key in key or key in alias_key:
+            continue
+        shown = alias.upper() if len(alias_key) <= 4 and alias.isalnum() else alias
+        kept.setdefault(alias_key, shown)
+    return tuple(kept.values())

@@ -1,5 +1,5 @@
-"""Embeds for advice posts: the post's live starter, recommendations, the verdict and lists.
-Pure: plain data in, embeds out.
+"""Advice posts as members read them: the post's live starter, recommendations and lists as
+embeds, the verdict as Components V2 with its chart's data. Pure: plain data in, messages out.
 
 The starter is edited on every vote, so it must fit Discord's limits whatever members wrote:
 the asker's question is kept whole and the context and ranking shrink around it.
@@ -13,9 +13,7 @@ from datetime import UTC, datetime
 
 import discord
 
-from bot.charts import LABEL_LIMIT as CHART_LABEL_LIMIT
-from bot.charts import TITLE_LIMIT as CHART_TITLE_LIMIT
-from bot.charts import ChartBar, ChartSpec, ToolChart
+from bot.charts import VOTES_LABEL_LIMIT, VoteRow, VotesChartSpec
 from bot.core.advice import (
     OPEN,
     REASON_LIMIT,
@@ -28,6 +26,7 @@ from bot.core.advice import (
 )
 from bot.core.comparison import ToolRef
 from bot.core.decisions import DecisionLine
+from bot.core.privacy import FORMER_MEMBER, FORMER_MEMBER_ID, asker_mention
 from bot.render.about import BRAND_COLOUR
 from bot.render.compare import (
     BUDGET,
@@ -39,7 +38,6 @@ from bot.render.compare import (
     FOOTER,
     TITLE,
     clip,
-    field_chunks,
     fit,
     listed,
     one_line,
@@ -57,9 +55,16 @@ TOOL_NAME = 100
 NO_RECOMMENDATIONS = (
     "None yet. Recommend a tool with `/advice recommend`; vote with 👍 and 👎 on recommendations."
 )
-OPEN_FOOTER = "Open · recommend with /advice recommend · close with /advice close"
-CLOSED_FOOTER = "Closed"
-RECOMMENDATION_FOOTER = "👍 or 👎 to vote · one vote per member · not on your own recommendation"
+# Stackup reacts 👍 and 👎 under each recommendation so members need only click; its own are
+# never votes, so every count under a recommendation reads one more than the ranking's. Said
+# wherever those numbers are seen, or members cannot tell which to believe.
+NOT_COUNTED = "Stackup's own 👍 and 👎 under each recommendation are not counted"
+OPEN_FOOTER = f"Open · {NOT_COUNTED} · recommend with /advice recommend · close with /advice close"
+CLOSED_FOOTER = f"Closed · {NOT_COUNTED}"
+RECOMMENDATION_FOOTER = (
+    "👍 or 👎 to vote (Stackup's own are there to click, not counted)"
+    " · one vote per member · not on your own recommendation"
+)
 
 
 def _fits(embed: discord.Embed) -> bool:
@@ -159,6 +164,8 @@ def _starter(post: AdviceSummary, asker_name: str, detail: _Detail) -> discord.E
         description=clip(post.question, DESCRIPTION) or None,
         colour=OPEN_COLOUR if post.is_open else CLOSED_COLOUR,
     )
+    if post.asker_id == FORMER_MEMBER_ID:
+        asker_name = FORMER_MEMBER.capitalize()
     embed.set_author(name=clip(asker_name, AUTHOR_NAME) or "Someone")
     context = post.context.strip()
     if context:
@@ -240,36 +247,68 @@ def recommendation_embed(recommendation: RecommendationLine, member_name: str) -
 
 # ---------------------------------------------------------------- the verdict
 
+VOTES_HEADING = "Members' votes"
+# With two, the ranking's two lines say all a chart would.
+CHART_MIN_RECOMMENDATIONS = 3
+CHART_DESCRIPTION = "Members' 👎 and 👍 for each recommendation"
+V2_TEXT = 4000  # over all of a Components V2 message's text displays
+V2_HEADROOM = 50
 
-def verdict_embed(post: AdviceSummary, *, chart: bool) -> discord.Embed:
-    """Posted when a post closes: what was chosen, why, and how members voted."""
+
+def _verdict_title(post: AdviceSummary) -> str:
     chosen = post.accepted or post.verdict
-    embed = discord.Embed(
-        title=clip(f"Verdict: {one_line(chosen.name)}", TITLE)
-        if chosen
-        else "Closed without a verdict",
-        description=clip(_verdict_description(post), DESCRIPTION),
-        colour=CLOSED_COLOUR,
+    return (
+        clip(f"Verdict: {one_line(chosen.name)}", TITLE) if chosen else "Closed without a verdict"
     )
+
+
+def verdict_view(post: AdviceSummary, *, chart: bool, lead: str = "") -> discord.ui.LayoutView:
+    """Posted when a post closes, in Components V2: the decision and why, then how members
+    voted, each figure once, and the chart if one was drawn. `lead` goes above, outside."""
+    head = f"## {_verdict_title(post)}\n{_verdict_description(post)}"
+    view = discord.ui.LayoutView(timeout=None)
+    if lead:
+        view.add_item(discord.ui.TextDisplay(lead))
+    container = discord.ui.Container(discord.ui.TextDisplay(head), accent_colour=CLOSED_COLOUR)
     if post.recommendations:
-        lines = [
-            _ranking_line(number, recommendation, TOOL_NAME)
-            for number, recommendation in enumerate(post.recommendations, start=1)
-        ]
-        _add_ranking_fields(embed, lines)
+        container.add_item(discord.ui.Separator())
+        room = V2_TEXT - V2_HEADROOM - utf16_units(lead) - utf16_units(head)
+        container.add_item(discord.ui.TextDisplay(_verdict_votes(post, room)))
     if chart:
-        embed.set_image(url=f"attachment://{CHART_FILENAME}")
-    return embed
+        gallery = discord.MediaGalleryItem(
+            f"attachment://{CHART_FILENAME}", description=CHART_DESCRIPTION
+        )
+        container.add_item(discord.ui.MediaGallery(gallery))
+    view.add_item(container)
+    return view
+
+
+def _verdict_votes(post: AdviceSummary, room: int) -> str:
+    """The ranking under its heading, as many lines as `room` holds, and what is not counted
+    right under the numbers it explains."""
+    heading = f"**{VOTES_HEADING}**"
+    note = f"-# {NOT_COUNTED}."
+    lines = [
+        _ranking_line(number, recommendation, TOOL_NAME)
+        for number, recommendation in enumerate(post.recommendations, start=1)
+    ]
+    room -= utf16_units(heading) + utf16_units(note) + 2
+    return "\n".join((heading, listed(lines, len(lines), room), note))
 
 
 def _verdict_description(post: AdviceSummary) -> str:
+    """The decision in a sentence, then the accepted recommendation's reason; its votes are in
+    the ranking below, and only there."""
     if post.accepted is not None:
-        others = _others(post, post.accepted)
-        over = f" over {clip(_names(others, TOOL_NAME), 400)}" if others else ""
-        text = f"<@{post.asker_id}> chose **{_name(post.accepted)}**{over}."
+        others = [_name(tool) for tool in _others(post, post.accepted)]
+        over = f" over {clip(_and(others), 400)}" if others else ""
+        # Capitalised for "A former member"; a mention has no letters to change.
+        text = (
+            f"{asker_mention(post.asker_id).capitalize()} chose **{_name(post.accepted)}**{over}."
+        )
         accepted = post.accepted_recommendation
         if accepted is not None:
-            text += f"\nRecommended by <@{accepted.member_id}> · {_votes(accepted)}"
+            text += f" <@{accepted.member_id}> recommended it:"
             reason = accepted.reason.strip()
             if reason:
                 # ">>> " quotes everything after it, paragraphs included: it goes last.
@@ -285,53 +324,26 @@ def _verdict_description(post: AdviceSummary) -> str:
     return "Nobody recommended a tool before the post closed."
 
 
-def _add_ranking_fields(embed: discord.Embed, lines: Sequence[str]) -> None:
-    """Every line if there is room; else as many as fit, then "…and N more"."""
-    room = BUDGET - total_length([embed])
-    # Lines that cannot fit even without field names need not be tried one by one.
-    shown, used = 0, 0
-    for line in lines:
-        used += len(line) + 1
-        if used > room:
-            break
-        shown += 1
-    while shown >= 0:
-        trial = embed.copy()
-        for index, value in enumerate(_chunks(lines, shown)):
-            name = "Ranking" if index == 0 else "Ranking (continued)"
-            trial.add_field(name=name, value=value, inline=False)
-        if _fits(trial):
-            for field in trial.fields:
-                embed.add_field(name=field.name, value=field.value, inline=False)
-            return
-        shown -= 1
+def _and(names: Sequence[str]) -> str:
+    """ "Django", "Django and Koa", "Django, Koa and Flask": a sentence, not a list."""
+    return " and ".join((", ".join(names[:-1]), names[-1])) if len(names) > 1 else "".join(names)
 
 
-def _chunks(lines: Sequence[str], shown: int) -> list[str]:
-    """The first `shown` lines, and "…and N more" for the rest, in field values."""
-    hidden = len(lines) - shown
-    return field_chunks([*lines[:shown], *([f"…and {hidden} more"] if hidden else [])])
-
-
-def verdict_chart_spec(post: AdviceSummary) -> ChartSpec | None:
-    """👍 to the right and 👎 to the left of each recommendation, best first."""
-    if not post.recommendations:
+def verdict_chart_spec(post: AdviceSummary) -> VotesChartSpec | None:
+    """One bar pair per recommendation, best first, 👎 left and 👍 right on one scale, the
+    chosen one marked; none for fewer than three recommendations."""
+    if len(post.recommendations) < CHART_MIN_RECOMMENDATIONS:
         return None
     top = post.recommendations[:CHART_RECOMMENDATIONS]
     labels = _chart_labels([recommendation.tool for recommendation in top])
-    return ChartSpec(
-        title=clip(f"Verdict: {one_line(post.title)}", CHART_TITLE_LIMIT),
-        tools=(
-            ToolChart(
-                name="Recommendations",
-                pros=tuple(
-                    ChartBar(label, max(r.up, 0)) for label, r in zip(labels, top, strict=True)
-                ),
-                cons=tuple(
-                    ChartBar(label, max(r.down, 0)) for label, r in zip(labels, top, strict=True)
-                ),
-            ),
-        ),
+    chosen = post.accepted or post.verdict
+    # The chosen tool's best-ranked recommendation, as the ranking shows it.
+    marked = next((r.id for r in top if chosen is not None and r.tool.id == chosen.id), None)
+    return VotesChartSpec(
+        rows=tuple(
+            VoteRow(label, up=max(r.up, 0), down=max(r.down, 0), chosen=r.id == marked)
+            for label, r in zip(labels, top, strict=True)
+        )
     )
 
 
@@ -343,7 +355,7 @@ def _chart_labels(tools: Sequence[ToolRef]) -> list[str]:
     for tool in tools:
         seen[tool.id] = seen.get(tool.id, 0) + 1
         suffix = f" #{seen[tool.id]}" if seen[tool.id] > 1 else ""
-        labels.append(clip(one_line(tool.name), CHART_LABEL_LIMIT - len(suffix)) + suffix)
+        labels.append(clip(one_line(tool.name), VOTES_LABEL_LIMIT - len(suffix)) + suffix)
     return labels
 
 
@@ -378,7 +390,7 @@ def _list_item(item: AdviceListItem, guild_id: int) -> str:
     if item.thread_id:
         lines.append(f"[Open the post]({_thread_url(guild_id, item.thread_id)})")
     lines.append(
-        f"asked by <@{item.asker_id}> · <t:{_unix(item.created_at)}:D>"
+        f"asked by {asker_mention(item.asker_id)} · <t:{_unix(item.created_at)}:D>"
         f" · {_plural(item.recommendations, 'recommendation')}"
     )
     if item.tools:

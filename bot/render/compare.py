@@ -15,7 +15,7 @@ from typing import Any
 
 import discord
 
-from bot.charts import ChartBar, ChartSpec, ToolChart
+from bot.charts import ChartBar, ComparisonChartSpec, ToolChart
 from bot.core.comparison import (
     Comparison,
     Difference,
@@ -26,6 +26,7 @@ from bot.core.comparison import (
     ToolCard,
     ToolReasons,
     differences,
+    distinct_aliases,
     format_count,
     shared_integrations,
 )
@@ -55,6 +56,26 @@ METRIC_LABELS = {
 _METRIC_ORDER = {metric: position for position, metric in enumerate(METRIC_LABELS)}
 # Sources written by Stackup itself, keyed by code; the catalog's are already display names.
 SOURCE_LABELS = {GITHUB_SOURCE: "GitHub"}
+# A table of figures has this many columns at most (StackShare's stacks, followers, votes);
+# more would not fit a phone's width. Other figures are lines.
+TABLE_COLUMNS = 3
+# Tool names in a table: with three narrow columns, a row stays within a phone's width.
+TABLE_NAME = 14
+NBSP = "\u00a0"
+# Longer phrases may wrap: held together they would not fit a line, and Discord would break
+# them mid-word instead.
+KEEP_TOGETHER = 32
+# What each tool is, in about two lines of a desktop embed; the whole text is under Details.
+SUMMARY_LIMIT = 130
+# Pros and cons per tool in the answer itself; all of them are under "Pros & cons".
+TOP_REASONS = 3
+# Bars per side over all tools in the chart, and for a lone tool.
+CHART_ROWS = 9
+MAX_CHART_ROWS = 5
+# A footer saying where counts come from: a few sources, named.
+NOTE_LIMIT = 300
+NOTHING_HERE = "No stacks, follows or votes from this server's members yet."
+NOTHING_ANYWHERE = "No stacks, follows or votes from members yet."
 
 
 def clip(text: str, limit: int) -> str:
@@ -192,15 +213,43 @@ def _clip_lines(value: str, limit: int = FIELD_VALUE) -> str:
 # ---------------------------------------------------------------- pieces
 
 
-def reason_line(reason: Reason, text_limit: int, *, breakdown: bool = False) -> str:
-    """`381` Simple: the total adds members' votes to the imported figure; where both are in
-    it (or always, with `breakdown`), the parts are labelled."""
+def clip_words(text: str, limit: int) -> str:
+    """At most `limit` characters, cut after a whole word where there is one to cut after."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rstrip()
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:–—-") + "…"
+
+
+def together(text: str) -> str:
+    """A short phrase that Discord wraps as one word ("35.1K stacks", "`27` Not python"), so a
+    line breaks between phrases, never inside one. Long text stays free to wrap: it could not
+    fit a line on its own."""
+    return text.replace(" ", NBSP) if len(text) <= KEEP_TOGETHER else text
+
+
+def joined(phrases: Iterable[str]) -> str:
+    return " · ".join(together(phrase) for phrase in phrases)
+
+
+def counted(value: int, unit: str) -> str:
+    """ "1 stack", "35.1K stacks"."""
+    return f"{format_count(value)} {unit}{'' if value == 1 else 's'}"
+
+
+def reason_line(reason: Reason, text_limit: int) -> str:
+    """`381` Simple: the total adds members' votes to the imported figure; only where both
+    are in it are the parts labelled, so no count is shown twice or next to a zero."""
     line = f"`{format_count(reason.total)}` {clip(reason.text, text_limit)}"
-    if reason.imported and (reason.members or breakdown):
+    if reason.imported and reason.members:
         sign = "+" if reason.members >= 0 else "−"
+        members = abs(reason.members)
         line += (
             f" ({format_count(reason.imported)} {reason.imported_source or 'imported'}"
-            f" {sign} {abs(reason.members)} members)"
+            f" {sign} {members} member{'' if members == 1 else 's'})"
         )
     return line
 
@@ -214,45 +263,15 @@ def reason_lines(reasons: Sequence[Reason], count: int, text_limit: int) -> str:
     return "\n".join(lines)
 
 
-def member_figures(figures: MemberFigures, *, guild: bool) -> str:
-    if not guild:
-        return (
-            f"Stacks {format_count(figures.stacks_everywhere)} · "
-            f"Followers {format_count(figures.followers_everywhere)} · "
-            f"Votes {format_count(figures.votes_everywhere)}"
-        )
-    return "\n".join(
-        f"{label} **{format_count(here)}** here · {format_count(everywhere)} all"
-        for label, here, everywhere in (
-            ("Stacks", figures.stacks_here, figures.stacks_everywhere),
-            ("Followers", figures.followers_here, figures.followers_everywhere),
-            ("Votes", figures.votes_here, figures.votes_everywhere),
-        )
-    )
-
-
-def external_figures(figures: Sequence[ExternalFigure]) -> list[str]:
-    """One line per source and day, oldest first (the same order on every database):
-    "StackShare (2025-01-01): Stacks 35.1K · Followers 24.0K", then GitHub's own fresher
-    figures, "GitHub (2026-03-02): Stars 66.0K · Forks 16.5K"."""
-    by_source: dict[tuple[date, str], list[ExternalFigure]] = {}
-    for figure in figures:
-        source = SOURCE_LABELS.get(figure.source, figure.source)
-        by_source.setdefault((figure.as_of, source), []).append(figure)
-    lines = []
-    for as_of, source in sorted(by_source, key=lambda key: (key[0], key[1].casefold())):
-        group = sorted(by_source[as_of, source], key=lambda f: _METRIC_ORDER.get(f.metric, 99))
-        values = " · ".join(
-            f"{_metric_label(f.metric, source)} {format_count(f.value)}" for f in group
-        )
-        lines.append(f"{source} ({as_of.isoformat()}): {values}")
-    return lines
-
-
-def _metric_label(metric: str, source: str) -> str:
-    """ "GitHub Stars", or "Stars" on GitHub's own line."""
-    label = METRIC_LABELS.get(metric, metric.replace("_", " ").title())
-    return label.removeprefix(f"{source} ") or label
+def _top_line(emoji: str, reasons: Sequence[Reason], count: int, text_limit: int) -> str:
+    """👍 `381` Simple · `336` Node.js: one tool's top pros (or cons) on one line."""
+    if not reasons:
+        return f"{emoji} none yet"
+    shown = [
+        f"`{format_count(reason.total)}` {clip(reason.text, text_limit)}"
+        for reason in reasons[:count]
+    ]
+    return f"{emoji} {joined(shown)}"
 
 
 def imported_sources(reasons: Iterable[Reason], *, shown: int = 3) -> str:
@@ -268,44 +287,151 @@ def imported_sources(reasons: Iterable[Reason], *, shown: int = 3) -> str:
     return ", ".join(named)
 
 
-def _counts_footer(tools: Sequence[ToolCard], *, guild: bool) -> str:
+def counts_note(reasons: Iterable[Reason]) -> str | None:
+    """Where the pro and con counts come from, said once for a message: imported votes alone,
+    or imported votes plus members'. Members' votes alone need no note."""
+    reasons = list(reasons)
+    sources = imported_sources(reasons)
+    if not sources:
+        return None
+    if any(reason.members for reason in reasons):
+        return f"Counts: votes on {sources}, plus members' votes."
+    return f"Counts: votes on {sources}."
+
+
+def _member_counts(counts: tuple[int, int, int]) -> list[str]:
+    units = ("stack", "follower", "vote")
+    return [counted(value, unit) for value, unit in zip(counts, units, strict=True) if value]
+
+
+def _members_where(tools: Sequence[ToolCard], counts: Callable[[MemberFigures], Any]) -> str:
+    """ "**Flask** 1 stack · 2 votes; **Koa** 1 follower": tools with nothing left out, and a
+    lone tool (a card) not named."""
     parts = []
-    sources = imported_sources(reason for tool in tools for reason in (*tool.pros, *tool.cons))
-    if sources:
-        parts.append("Pro/con counts: members' votes + " + sources)
+    for tool in tools:
+        shown = _member_counts(counts(tool.figures))
+        if shown:
+            # The name goes with its first figure: a line must not end on a bare name.
+            named = f"**{clip(tool.name, 60)}**{NBSP}" if len(tools) > 1 else ""
+            parts.append(named + joined(shown))
+    return "; ".join(parts)
+
+
+def member_lines(tools: Sequence[ToolCard], *, guild: bool) -> list[str]:
+    """Members' stacks, follows and votes with zeros left out: in this server, then in all
+    servers where that says more; a single line when there is nothing yet."""
+    here = _members_where(tools, lambda figures: figures.here) if guild else ""
+    everywhere = _members_where(tools, lambda figures: figures.everywhere)
+    lines = []
     if guild:
-        parts.append("here = this server, all = every server")
-    return clip(" · ".join(parts), FOOTER)
+        lines.append(f"In this server: {here}" if here else NOTHING_HERE)
+    if everywhere and everywhere != here:
+        lines.append(f"In all servers: {everywhere}")
+    elif not guild:
+        lines.append(NOTHING_ANYWHERE)
+    return lines
 
 
-def title_for(tools: Sequence[ToolCard]) -> str:
+def external_figures(figures: Sequence[ExternalFigure]) -> list[str]:
+    """One line per source and day, oldest first (the same order on every database):
+    "StackShare (2025-01-01): Stacks 35.1K · Followers 24.0K", then GitHub's own fresher
+    figures, "GitHub (2026-03-02): Stars 66.0K · Forks 16.5K"."""
+    lines = []
+    for (as_of, source), group in _by_source(figures).items():
+        values = joined(f"{_metric_label(f.metric, source)} {format_count(f.value)}" for f in group)
+        lines.append(f"{source} ({as_of.isoformat()}): {values}")
+    return lines
+
+
+def _by_source(figures: Iterable[ExternalFigure]) -> dict[tuple[date, str], list[ExternalFigure]]:
+    """Figures grouped by day and source, oldest first, each group in the metrics' order."""
+    groups: dict[tuple[date, str], list[ExternalFigure]] = {}
+    for figure in figures:
+        source = SOURCE_LABELS.get(figure.source, figure.source)
+        groups.setdefault((figure.as_of, source), []).append(figure)
+    return {
+        key: sorted(groups[key], key=lambda f: _METRIC_ORDER.get(f.metric, 99))
+        for key in sorted(groups, key=lambda key: (key[0], key[1].casefold()))
+    }
+
+
+def _metric_label(metric: str, source: str) -> str:
+    """ "GitHub Stars", or "Stars" on GitHub's own line."""
+    label = METRIC_LABELS.get(metric, metric.replace("_", " ").title())
+    return label.removeprefix(f"{source} ") or label
+
+
+def figure_fields(tools: Sequence[ToolCard]) -> list[tuple[str, str]]:
+    """A field per source and day. Where several tools have its figures, the first three
+    metrics are a table, a row per tool, the way StackShare shows stacks, followers and votes;
+    any other figure (GitHub stars on StackShare's page) is a line for the tools that have it."""
+    found: dict[tuple[date, str], list[tuple[ToolCard, list[ExternalFigure]]]] = {}
+    for tool in tools:
+        for key, group in _by_source(tool.external).items():
+            found.setdefault(key, []).append((tool, group))
+    fields = []
+    for as_of, source in sorted(found, key=lambda key: (key[0], key[1].casefold())):
+        rows = found[as_of, source]
+        tabled = _table_metrics(rows) if len(rows) > 1 else []
+        parts = [_figures_table(rows, tabled, source)] if tabled else []
+        for tool, group in rows:
+            other = [f for f in group if f.metric not in tabled]
+            if other:
+                values = (
+                    f"{_metric_label(f.metric, source)} {format_count(f.value)}" for f in other
+                )
+                parts.append(f"**{clip(tool.name, 60)}**: {joined(values)}")
+        fields.append((f"{source}, as of {as_of.isoformat()}", "\n".join(parts)))
+    return fields
+
+
+def _table_metrics(rows: Sequence[tuple[ToolCard, Sequence[ExternalFigure]]]) -> list[str]:
+    metrics = {f.metric for _tool, group in rows for f in group}
+    return sorted(metrics, key=lambda metric: (_METRIC_ORDER.get(metric, 99), metric))[
+        :TABLE_COLUMNS
+    ]
+
+
+def _figures_table(
+    rows: Sequence[tuple[ToolCard, Sequence[ExternalFigure]]], metrics: Sequence[str], source: str
+) -> str:
+    """A code block, so the columns line up; "-" where a tool has no such figure (as StackShare
+    marks it). Three columns stay narrow enough for a phone."""
+    table = [["", *(_metric_label(m, source) for m in metrics)]]
+    for tool, group in rows:
+        values = {f.metric: f.value for f in group}
+        if any(m in values for m in metrics):
+            name = clip(tool.name.replace("`", "'"), TABLE_NAME)
+            cells = [format_count(values[m]) if m in values else "-" for m in metrics]
+            table.append([name, *cells])
+    widths = [max(len(row[column]) for row in table) for column in range(len(table[0]))]
+    lines = [
+        "  ".join(
+            cell.ljust(width) if column == 0 else cell.rjust(width)
+            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in table
+    ]
+    return "```\n" + "\n".join(lines) + "\n```"
+
+
+def title_for(tools: Sequence[Any]) -> str:
     return clip(" vs ".join(tool.name for tool in tools), TITLE)
 
 
-def _facts_line(tool: ToolCard) -> str:
-    facts = [tool.category]
-    if tool.language:
-        facts.append(tool.language)
-    if tool.license:
-        facts.append(tool.license)
-    if tool.first_release:
-        facts.append(f"since {tool.first_release}")
-    return " · ".join(facts)
+def _names(names: Sequence[str], limit: int) -> str:
+    return ", ".join(clip(name, limit) for name in names)
 
 
-def _difference_value(difference: Difference, limit: int) -> str:
-    if difference.same:
-        value, _names = difference.groups[0]
-        text = f"All: {clip(value, limit)}"
-    else:
-        name_limit = max(limit // 2, 16)
-        text = "\n".join(
-            f"**{', '.join(clip(name, name_limit) for name in names)}**: {clip(value, limit)}"
-            for value, names in difference.groups
-        )
-    if difference.note:
-        text += f"\n{difference.note}"
-    return text
+def _difference_line(difference: Difference, limit: int) -> str:
+    """**License** — ExpressJS, Koa: MIT · Flask: BSD-3-Clause, with the note after."""
+    name_limit = max(limit // 2, 16)
+    groups = " · ".join(
+        f"{_names(names, name_limit)}: {together(clip(value, limit))}"
+        for value, names in difference.groups
+    )
+    line = f"**{difference.topic}** — {groups}"
+    return f"{line}\n*{difference.note}*" if difference.note else line
 
 
 # ---------------------------------------------------------------- /compare
@@ -314,8 +440,10 @@ def _difference_value(difference: Difference, limit: int) -> str:
 def comparison_embeds(
     comparison: Comparison, *, guild: bool, chart: bool = False, advice: str | None = None
 ) -> list[discord.Embed]:
-    """The /compare answer: overview, differences, one embed per tool, within one message.
-    `advice` is the server's advice posts on these tools, in a line."""
+    """The /compare answer, about a screen: what each tool is and its figures, where they
+    differ, and each tool's top pros and cons; the rest is behind the buttons. `chart` adds
+    the chart's embed (its picture attached as CHART_FILENAME). `advice` is the server's
+    advice posts on these tools, in a line."""
     return fit(
         lambda detail: _comparison_embeds(
             comparison, detail, guild=guild, chart=chart, advice=advice
@@ -330,22 +458,31 @@ def _comparison_embeds(
     embeds = [_overview_embed(comparison, detail, guild=guild, advice=advice)]
     if len(tools) > 1:
         embeds.append(_differences_embed(comparison, detail))
-    embeds.extend(_column_embed(tool, detail) for tool in tools)
+    embeds.append(_top_reasons_embed(tools, detail))
     if chart:
-        embeds[-1].set_image(url=f"attachment://{CHART_FILENAME}")
+        embeds.append(chart_embed(tools))
     return embeds
 
 
 def _overview_embed(
     comparison: Comparison, detail: Detail, *, guild: bool, advice: str | None
 ) -> discord.Embed:
-    """Categories, then each tool's summary side by side, related comparisons, advice."""
+    """The category, each tool in a sentence, the figures as a table, members' activity, related
+    comparisons and advice."""
     tools = comparison.tools
     overview = discord.Embed(title=title_for(tools), colour=BRAND_COLOUR)
     paths = list(dict.fromkeys(tool.category_path for tool in tools))
-    overview.description = "\n".join(f"📂 {clip(path, detail.line * 2)}" for path in paths)
-    for tool in tools:
-        _field(overview, tool.name, _summary(tool, detail, guild=guild), inline=True)
+    lines = [f"📂 {clip(path, detail.line * 2)}" for path in paths]
+    if detail.description:
+        limit = min(detail.description, SUMMARY_LIMIT)
+        lines += [
+            f"**{clip(tool.name, 80)}**: {clip_words(first_sentence(tool.description), limit)}"
+            for tool in tools
+        ]
+    overview.description = clip("\n".join(lines), DESCRIPTION)
+    for name, value in figure_fields(tools)[: detail.sources]:
+        _field(overview, name, value)
+    _field(overview, "Members", "\n".join(member_lines(tools, guild=guild)))
     if comparison.related:
         _field(
             overview,
@@ -357,63 +494,114 @@ def _overview_embed(
         )
     if advice:
         _field(overview, "Advice here", clip(advice, FIELD_VALUE))
-    footer = _counts_footer(tools, guild=guild)
-    if footer:
-        overview.set_footer(text=footer)
     return overview
 
 
-def _summary(tool: ToolCard, detail: Detail, *, guild: bool) -> str:
-    lines = []
-    if detail.description:
-        lines.append(clip(one_line(tool.description), detail.description))
-    lines.append(f"*{clip(_facts_line(tool), detail.line)}*")
-    lines.append(member_figures(tool.figures, guild=guild))
-    sources = external_figures(tool.external)
-    lines.extend(clip(line, detail.line * 2) for line in sources[: detail.sources])
-    return "\n".join(lines)
-
-
 def _differences_embed(comparison: Comparison, detail: Detail) -> discord.Embed:
-    found = discord.Embed(title="Differences", colour=BRAND_COLOUR)
-    for difference in differences(comparison.tools, today=comparison.today):
-        _field(found, difference.topic, _difference_value(difference, detail.line))
+    """One line per topic where the tools differ; what they share in one line after. A shared
+    category is left out: the overview shows it."""
+    found = differences(comparison.tools, today=comparison.today)
+    lines = [_difference_line(d, detail.line) for d in found if not d.same]
+    same = [
+        f"{d.topic.lower()} {clip(d.groups[0][0], detail.line)}"
+        for d in found
+        if d.same and d.topic != "Category"
+    ]
     common = shared_integrations(comparison.tools)
     if common:
-        _field(found, "Integrations in common", ", ".join(common))
-    return found
-
-
-def _column_embed(tool: ToolCard, detail: Detail) -> discord.Embed:
-    """One tool's column: features, pros and cons, integrations."""
-    embed = discord.Embed(title=clip(tool.name, TITLE), colour=BRAND_COLOUR)
-    if detail.features and tool.features:
-        shown = tool.features[: detail.features]
-        text = "\n".join(f"• {clip(feature, detail.line)}" for feature in shown)
-        if len(tool.features) > len(shown):
-            text += f"\n+{len(tool.features) - len(shown)} more (/tool {tool.slug})"
-        _field(embed, "Features", text)
-    _field(embed, "Pros", reason_lines(tool.pros, detail.reasons, detail.reason_text), inline=True)
-    _field(embed, "Cons", reason_lines(tool.cons, detail.reasons, detail.reason_text), inline=True)
-    if tool.integrations and detail.features:
-        _field(embed, "Integrations", clip(", ".join(tool.integrations), detail.line * 2))
+        same.append(f"integrations {', '.join(common)}")
+    if same:
+        lines.append(f"**Alike** — {clip(joined(same), FIELD_VALUE)}")
+    embed = discord.Embed(title="Differences", colour=BRAND_COLOUR)
+    embed.description = clip("\n".join(lines), DESCRIPTION) or "None in the catalog's facts."
     return embed
 
 
-def chart_spec(tools: Sequence[ToolCard]) -> ChartSpec:
-    """Each tool's top pros and cons: five of each for up to three tools, three for more,
-    which keeps the picture readable and its drawing (text is most of it) near 100 ms."""
-    per_side = 5 if len(tools) <= 3 else 3
-    return ChartSpec(
-        title=clip(f"{' vs '.join(tool.name for tool in tools)}: pros and cons votes", 120),
-        tools=tuple(
-            ToolChart(
-                name=tool.name,
-                pros=tuple(ChartBar(r.text, max(r.total, 0)) for r in tool.pros[:per_side]),
-                cons=tuple(ChartBar(r.text, max(r.total, 0)) for r in tool.cons[:per_side]),
-            )
-            for tool in tools
+def _top_reasons_embed(tools: Sequence[ToolCard], detail: Detail) -> discord.Embed:
+    """Each tool's top pros and cons, a line each; the counts' source said once below."""
+    count = min(TOP_REASONS, detail.reasons)
+    embed = discord.Embed(title="Top pros and cons", colour=BRAND_COLOUR)
+    for tool in tools:
+        value = "\n".join(
+            _top_line(emoji, reasons, count, detail.reason_text)
+            for emoji, reasons in (("👍", tool.pros), ("👎", tool.cons))
+        )
+        _field(embed, tool.name, value if tool.pros or tool.cons else "No pros or cons yet.")
+    notes = []
+    if any(len(tool.pros) > count or len(tool.cons) > count for tool in tools):
+        notes.append("More under ⚖️ Pros & cons.")
+    note = counts_note(reason for tool in tools for reason in (*tool.pros, *tool.cons))
+    if note:
+        notes.append(note)
+    if notes:
+        embed.set_footer(text=clip(" ".join(notes), FOOTER))
+    return embed
+
+
+# ---------------------------------------------------------------- the chart
+
+
+def chart_spec(tools: Sequence[ToolCard] | Sequence[ToolReasons]) -> ComparisonChartSpec:
+    """Each tool's top pros and cons on one scale, the longest bar of them all. Fewer bars the
+    more tools, so that the picture stays wide enough to read where Discord shows it (about
+    400 x 300 pixels)."""
+    per_side = max(1, min(MAX_CHART_ROWS, CHART_ROWS // max(len(tools), 1)))
+    charted = tuple(
+        ToolChart(
+            name=tool.name,
+            pros=tuple(ChartBar(r.text, max(r.total, 0)) for r in tool.pros[:per_side]),
+            cons=tuple(ChartBar(r.text, max(r.total, 0)) for r in tool.cons[:per_side]),
+        )
+        for tool in tools
+    )
+    longest = max((bar.value for t in charted for bar in (*t.pros, *t.cons)), default=0)
+    reasons = [reason for tool in tools for reason in (*tool.pros, *tool.cons)]
+    return ComparisonChartSpec(title=_chart_title(reasons), tools=charted, scale=max(longest, 1))
+
+
+def _chart_title(reasons: Sequence[Reason]) -> str:
+    """Whose votes the bars count: "StackShare votes on top pros and cons"."""
+    sources = dict.fromkeys(r.imported_source or "Imported" for r in reasons if r.imported)
+    whose = [clip(source, 40) for source in list(sources)[:2]]
+    if any(reason.members for reason in reasons) or not whose:
+        whose.append("members'")
+    title = f"{' and '.join(whose)} votes on top pros and cons"
+    return clip(title[0].upper() + title[1:], TITLE)
+
+
+def chart_embed(tools: Sequence[ToolCard] | Sequence[ToolReasons]) -> discord.Embed:
+    """The chart, in an embed of its own titled for what it shows; the picture is attached
+    as CHART_FILENAME."""
+    spec = chart_spec(tools)
+    per_side = max((max(len(t.pros), len(t.cons)) for t in spec.tools), default=0)
+    scale = f"a full bar is {counted(spec.scale, 'vote')}."
+    embed = discord.Embed(
+        title=spec.title,
+        description=(
+            f"Top {per_side} pros and cons of each tool, all on one scale: {scale}"
+            if len(spec.tools) > 1
+            else f"Top {per_side} pros and cons: {scale}"
         ),
+        colour=BRAND_COLOUR,
+    )
+    note = counts_note(reason for tool in tools for reason in (*tool.pros, *tool.cons))
+    if note:
+        embed.set_footer(text=note)
+    embed.set_image(url=f"attachment://{CHART_FILENAME}")
+    return embed
+
+
+# ---------------------------------------------------------------- the Details button
+
+
+def details_embeds(comparison: Comparison, *, guild: bool) -> list[discord.Embed]:
+    """Each tool's card but its pros and cons (behind their own button): the whole
+    description, facts, links, figures, every feature and integration."""
+    return fit(
+        lambda detail: [
+            _card_embed(tool, detail, guild=guild, advice=None, quiet=True)
+            for tool in comparison.tools
+        ]
     )
 
 
@@ -423,6 +611,7 @@ def chart_spec(tools: Sequence[ToolCard]) -> ChartSpec:
 def tool_embeds(
     card: ToolCard, *, guild: bool, chart: bool = False, advice: str | None = None
 ) -> list[discord.Embed]:
+    """The tool's card, then its top pros and cons; `chart` adds the chart's embed."""
     return fit(lambda detail: _tool_embeds(card, detail, guild=guild, chart=chart, advice=advice))
 
 
@@ -430,19 +619,21 @@ def _tool_embeds(
     card: ToolCard, detail: Detail, *, guild: bool, chart: bool, advice: str | None
 ) -> list[discord.Embed]:
     main = _card_embed(card, detail, guild=guild, advice=advice)
-    votes = discord.Embed(title=f"{clip(card.name, 200)}: pros and cons", colour=BRAND_COLOUR)
+    votes = discord.Embed(title=f"{clip(card.name, 200)}: top pros and cons", colour=BRAND_COLOUR)
     count = detail.reasons * 2
     _field(votes, "Pros", reason_lines(card.pros, count, detail.reason_text), inline=True)
     _field(votes, "Cons", reason_lines(card.cons, count, detail.reason_text), inline=True)
-    if chart:
-        votes.set_image(url=f"attachment://{CHART_FILENAME}")
-    return [main, votes]
+    note = counts_note((*card.pros, *card.cons))
+    if note:
+        votes.set_footer(text=note)
+    return [main, votes, chart_embed([card])] if chart else [main, votes]
 
 
 def _card_embed(
-    card: ToolCard, detail: Detail, *, guild: bool, advice: str | None
+    card: ToolCard, detail: Detail, *, guild: bool, advice: str | None, quiet: bool = False
 ) -> discord.Embed:
-    """Everything about the tool but its pros and cons."""
+    """Everything about the tool but its pros and cons. `quiet`: members' figures only where
+    there are some (beside a comparison, which says once that there are none)."""
     # The card has room for more than a comparison column: scale the detail up.
     description_limit = min(DESCRIPTION, detail.description * 4)
     main = discord.Embed(
@@ -460,16 +651,16 @@ def _card_embed(
     links = _card_links(card)
     if links:
         _field(main, "Links", "\n".join(links), inline=True)
-    _field(main, "Members", member_figures(card.figures, guild=guild), inline=True)
+    figures = [clip(line, detail.line * 2) for line in external_figures(card.external)]
+    members = member_lines([card], guild=guild)
+    if quiet:
+        members = [line for line in members if line not in (NOTHING_HERE, NOTHING_ANYWHERE)]
+    figures = [*figures[: detail.sources], *members]
+    if figures:
+        _field(main, "Figures", "\n".join(figures))
     if advice:
         _field(main, "Advice here", clip(advice, FIELD_VALUE))
-    external = external_figures(card.external)
-    if external:
-        _field(main, "Figures from elsewhere", "\n".join(external))
     _card_lists(main, card, detail)
-    footer = _counts_footer([card], guild=guild)
-    if footer:
-        main.set_footer(text=footer)
     return main
 
 
@@ -496,17 +687,19 @@ def _card_links(card: ToolCard) -> list[str]:
 
 
 def _card_lists(main: discord.Embed, card: ToolCard, detail: Detail) -> None:
-    """Aliases, features, integrations and alternatives, each a field when there are any."""
-    if card.aliases:
-        _field(main, "Also known as", clip(", ".join(card.aliases), detail.line * 2))
+    """Other names, features, integrations and alternatives, each a field when there are any
+    (integrations say so when there are none, as StackShare does)."""
+    aliases = distinct_aliases(card.name, card.aliases)
+    if aliases:
+        _field(main, "Also known as", clip(", ".join(aliases), detail.line * 2))
     if card.features:
         shown = card.features[: max(detail.features, 1) * 2]
         text = "\n".join(f"• {clip(feature, detail.line)}" for feature in shown)
         if len(card.features) > len(shown):
             text += f"\n+{len(card.features) - len(shown)} more"
         _field(main, "Features", text)
-    if card.integrations:
-        _field(main, "Integrations", clip(", ".join(card.integrations), detail.line * 3))
+    integrations = ", ".join(card.integrations) or "None listed."
+    _field(main, "Integrations", clip(integrations, detail.line * 3))
     if card.alternatives:
         _field(
             main,
@@ -547,45 +740,40 @@ def _alternatives_embeds(found: Sequence[ToolAlternatives], detail: Detail) -> l
 
 def reasons_pages(found: Sequence[ToolReasons]) -> list[list[discord.Embed]]:
     """Every pro and con of each tool, nothing cut: a tool whose lists outgrow one embed
-    continues in the next, and embeds are packed into as few messages as fit."""
+    continues in the next, and embeds are packed into as few messages as fit. Where the
+    counts come from is said once a page, under its last embed."""
+    note = counts_note(reason for entry in found for reason in (*entry.pros, *entry.cons))
+    note = clip(note, NOTE_LIMIT) if note else None
+    budget = BUDGET - (len(note) if note else 0)
     pages: list[list[discord.Embed]] = [[]]
     for entry in found:
-        for embed in _reasons_embeds(entry):
+        for embed in _reasons_embeds(entry, budget):
             page = pages[-1]
             if page and (
-                total_length(page) + len(embed) > BUDGET or len(page) >= EMBEDS_PER_MESSAGE
+                total_length(page) + len(embed) > budget or len(page) >= EMBEDS_PER_MESSAGE
             ):
                 pages.append([])
             pages[-1].append(embed)
+    if note:
+        for page in pages:
+            page[-1].set_footer(text=note)
     return pages
 
 
-def _reasons_embeds(entry: ToolReasons) -> list[discord.Embed]:
+def _reasons_embeds(entry: ToolReasons, budget: int) -> list[discord.Embed]:
     title = clip(f"{entry.tool.name}: pros and cons", TITLE)
-    sources = imported_sources((*entry.pros, *entry.cons))
-    footer = clip(f"Counts: members' votes + {sources}", 200) if sources else None
     fields: list[tuple[str, str]] = []
     for label, reasons in (("Pros", entry.pros), ("Cons", entry.cons)):
-        lines = [reason_line(reason, 100, breakdown=True) for reason in reasons] or ["None yet."]
+        lines = [reason_line(reason, 100) for reason in reasons] or ["None yet."]
         for number, chunk in enumerate(field_chunks(lines)):
             fields.append((label if number == 0 else f"{label} (continued)", chunk))
-
-    def fresh(continued: bool) -> discord.Embed:
-        embed = discord.Embed(
-            title=clip(f"{title} (continued)", TITLE) if continued else title,
-            colour=BRAND_COLOUR,
-        )
-        if footer:
-            embed.set_footer(text=footer)
-        return embed
-
-    embeds = [fresh(continued=False)]
+    embeds = [discord.Embed(title=title, colour=BRAND_COLOUR)]
     for name, value in fields:
         embed = embeds[-1]
         if embed.fields and (
-            len(embed) + len(name) + len(value) > BUDGET or len(embed.fields) >= EMBED_FIELDS
+            len(embed) + len(name) + len(value) > budget or len(embed.fields) >= EMBED_FIELDS
         ):
-            embed = fresh(continued=True)
+            embed = discord.Embed(title=clip(f"{title} (continued)", TITLE), colour=BRAND_COLOUR)
             embeds.append(embed)
         embed.add_field(name=name, value=value, inline=False)
     return embeds

@@ -26,7 +26,7 @@ def voting_embed(page: VotingPage) -> discord.Embed:
     title = f"{page.tool.name}: {plural}"
     if page.pages > 1:
         title += f" (page {page.page} of {page.pages})"
-    lines = [f"{emoji} {reason_line(reason, 100, breakdown=True)}" for emoji, reason in page.items]
+    lines = [f"{emoji} {reason_line(reason, 100)}" for emoji, reason in page.items]
     embed = discord.Embed(
         title=clip(title, TITLE),
         description="\n".join(lines) or "Every item here was merged or removed.",

@@ -10,6 +10,7 @@ lock) holds the post's lock, so none lands on a thread another has just archived
 
 from __future__ import annotations
 
+import io
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -31,16 +32,18 @@ from bot.core.advice import (
     split_tool_names,
 )
 from bot.core.comparison import ToolRef
+from bot.core.privacy import FORMER_MEMBER, FORMER_MEMBER_ID
 from bot.core.ratelimit import ADDITIONS
 from bot.errors import InvalidInput
 from bot.render import only_pinging
-from bot.render.advice import starter_embed, verdict_chart_spec, verdict_embed
+from bot.render.advice import CHART_DESCRIPTION, starter_embed, verdict_chart_spec, verdict_view
+from bot.render.compare import CHART_FILENAME
 from bot.services.catalog import resolve_refs
 from cogs._shared.discord_io import (
     NO_PINGS,
+    ChartFile,
     Debouncer,
     MemberNames,
-    chart_file,
     edit_embed,
     keep_recent,
     limit_writes,
@@ -273,13 +276,13 @@ class AdvicePosts:
         posted = True
         try:
             # Sending to an archived (not locked) thread unarchives it, so the verdict is seen.
+            # An asker who asked to be forgotten is neither named nor pinged.
+            former = summary.asker_id == FORMER_MEMBER_ID
+            who = "Nothing" if former else f"<@{summary.asker_id}> nothing"
+            lead = f"{who} happened here for {days}, so Stackup closed this post with its verdict."
             await thread.send(
-                content=(
-                    f"<@{summary.asker_id}> nothing happened here for {days}, so Stackup "
-                    "closed this post with its verdict."
-                ),
-                allowed_mentions=only_pinging([summary.asker_id]),
-                **await self._verdict_message(summary),
+                allowed_mentions=only_pinging([] if former else [summary.asker_id]),
+                **await self._verdict_message(summary, lead),
             )
         except discord.HTTPException as exc:
             posted = not (exc.status >= 500 or exc.status == 429)
@@ -295,16 +298,16 @@ class AdvicePosts:
                 log.info("post %d: %s", summary.id, problem)
         return posted
 
-    async def _verdict_message(self, summary: AdviceSummary) -> dict[str, Any]:
-        """The verdict's embed and, if it could be drawn in time, its chart."""
+    async def _verdict_message(self, summary: AdviceSummary, lead: str = "") -> dict[str, Any]:
+        """The verdict (Components V2) and, if it could be drawn in time, its chart; `lead`
+        is the text above it, V2 messages having no content."""
         spec = verdict_chart_spec(summary)
-        chart = None
-        if spec is not None:
-            chart = await chart_file(self.bot, spec, "Votes per recommendation")
-        message: dict[str, Any] = {"embed": verdict_embed(summary, chart=chart is not None)}
-        if chart is not None:
-            message["file"] = chart
-        return message
+        png = await self.bot.charts.render_votes(spec) if spec is not None else None
+        view = verdict_view(summary, chart=png is not None, lead=lead)
+        if png is None:
+            return {"view": view}
+        chart = ChartFile(io.BytesIO(png), filename=CHART_FILENAME, description=CHART_DESCRIPTION)
+        return {"view": view, "file": chart}
 
     async def _show_closed(self, summary: AdviceSummary) -> str | None:
         """The starter shows the verdict, then the post is tagged solved, locked and
@@ -361,7 +364,11 @@ class AdvicePosts:
             return
         if only_open and summary.status != OPEN:
             return
-        asker = await self.names.display_name(summary.guild_id, summary.asker_id)
+        asker = (
+            FORMER_MEMBER
+            if summary.asker_id == FORMER_MEMBER_ID
+            else await self.names.display_name(summary.guild_id, summary.asker_id)
+        )
         await edit_embed(
             self.bot,
             summary.thread_id,

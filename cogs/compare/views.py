@@ -8,6 +8,7 @@ messages sent before a restart without any state kept in memory.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -19,19 +20,25 @@ from bot.core.ratelimit import CHANGES
 from bot.errors import InvalidInput
 from bot.render.advice import advice_figures_line, tool_advice_line
 from bot.render.compare import (
+    CHART_FILENAME,
     alternatives_embeds,
+    chart_embed,
     chart_spec,
     clip,
     comparison_embeds,
+    details_embeds,
     reasons_pages,
     tool_embeds,
 )
 from bot.services.compare import MAX_COMPARED
-from cogs._shared.discord_io import NO_PINGS, bot_of, chart_file, guarded, limit_writes
+from cogs._shared.discord_io import NO_PINGS, ChartFile, bot_of, guarded, limit_writes
 from cogs._shared.pager import PageButton
 
 IDS = r"(?P<ids>\d{1,19}(?:,\d{1,19}){0,4})"
-PROS_CONS_CHART = "Chart of pros and cons votes"
+# Six actions fill the first row and start the second; related comparisons go under them.
+RELATED_ROW = 2
+PROS_CONS_CHART = "Chart of the top pros and cons votes"
+NO_CHART = "The chart could not be drawn just now; try again in a moment."
 
 
 def _ids(text: str) -> list[int]:
@@ -53,7 +60,7 @@ def _names(refs: Sequence[ToolRef]) -> str:
 async def send_comparison(
     interaction: discord.Interaction, tool_ids: Sequence[int], *, resolved: bool = False
 ) -> None:
-    """Defer publicly (the chart takes a moment), then answer with the comparison.
+    """Defer publicly (a busy database may take a moment), then answer with the comparison.
 
     Ids from a button may name tools removed since: unless they were `resolved` from the
     catalog index just now, they are checked first, so that the answer can still be private."""
@@ -68,20 +75,17 @@ async def send_comparison(
             guild_id=interaction.guild_id, tools=[tool.ref for tool in comparison.tools]
         )
         advice = advice_figures_line(figures)
-    chart = await chart_file(bot, chart_spec(comparison.tools), PROS_CONS_CHART)
-    embeds = comparison_embeds(
-        comparison, guild=interaction.guild_id is not None, chart=chart is not None, advice=advice
-    )
-    view = actions_view([tool.id for tool in comparison.tools])
+    embeds = comparison_embeds(comparison, guild=interaction.guild_id is not None, advice=advice)
+    view = actions_view([tool.id for tool in comparison.tools], charts=bot.charts.enabled)
     for related in comparison.related[:5]:
         button = Shortcut(
             "cmp",
             [ref.id for ref in related.tools],
             label=clip(" vs ".join(ref.name for ref in related.tools), 80),
         )
-        button.item.row = 1  # under the four actions, a row of their own
+        button.item.row = RELATED_ROW
         view.add_item(button)
-    await _followup(interaction, embeds=embeds, file=chart, view=view)
+    await _followup(interaction, embeds=embeds, view=view)
     # Counting the run is a write: a member over their limit still gets the comparison, but
     # their runs stop moving "Related comparisons".
     if bot.limits.allows(CHANGES, (interaction.guild_id, interaction.user.id)):
@@ -102,11 +106,9 @@ async def send_tool_card(
     if interaction.guild_id is not None:
         figures = await bot.services.advice.figures(guild_id=interaction.guild_id, tools=[card.ref])
         advice = tool_advice_line(figures.tools[0], figures.decisions)
-    chart = await chart_file(bot, chart_spec([card]), PROS_CONS_CHART)
-    embeds = tool_embeds(
-        card, guild=interaction.guild_id is not None, chart=chart is not None, advice=advice
-    )
-    await _followup(interaction, embeds=embeds, file=chart, view=actions_view([tool_id]))
+    embeds = tool_embeds(card, guild=interaction.guild_id is not None, advice=advice)
+    view = actions_view([tool_id], charts=bot.charts.enabled)
+    await _followup(interaction, embeds=embeds, view=view)
 
 
 async def send_alternatives(
@@ -126,34 +128,36 @@ async def send_alternatives(
 
 
 async def _followup(
-    interaction: discord.Interaction,
-    *,
-    embeds: list[discord.Embed],
-    file: discord.File | None,
-    view: discord.ui.View,
+    interaction: discord.Interaction, *, embeds: list[discord.Embed], view: discord.ui.View
 ) -> None:
-    kwargs = {"file": file} if file is not None else {}
-    await interaction.followup.send(embeds=embeds, view=view, allowed_mentions=NO_PINGS, **kwargs)
+    await interaction.followup.send(embeds=embeds, view=view, allowed_mentions=NO_PINGS)
 
 
-def actions_view(tool_ids: Sequence[int]) -> discord.ui.View:
+def actions_view(tool_ids: Sequence[int], *, charts: bool = True) -> discord.ui.View:
+    """The actions under a comparison or a tool card. A card shows its details already, and a
+    bot without chart workers offers no chart."""
     view = discord.ui.View(timeout=None)
     for action in ToolAction.ACTIONS:
+        if (action == "details" and len(tool_ids) < 2) or (action == "chart" and not charts):
+            continue
         view.add_item(ToolAction(action, tool_ids))
     return view
 
 
-# ---------------------------------------------------------------- the four actions
+# ---------------------------------------------------------------- the actions
 
 
 class ToolAction(
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"stackup:cmp:(?P<action>pc|alts|advice|follow):" + IDS,
+    template=r"stackup:cmp:(?P<action>details|pc|chart|alts|advice|follow):" + IDS,
 ):
-    """ "Pros & cons", "Alternatives", "Ask for advice" and "Follow" under a comparison."""
+    """ "Details", "Pros & cons", "Chart", "Alternatives", "Ask for advice" and "Follow" under
+    a comparison: what the answer leaves out is one click away."""
 
     LABELS = {
+        "details": ("Details", "📋"),
         "pc": ("Pros & cons", "⚖️"),
+        "chart": ("Chart", "📊"),
         "alts": ("Alternatives", "🔀"),
         "advice": ("Ask for advice", "🙋"),
         "follow": ("Follow", "🔔"),
@@ -181,7 +185,9 @@ class ToolAction(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         handlers = {
+            "details": _show_details,
             "pc": _show_reasons,
+            "chart": _show_chart,
             "alts": _show_alternatives,
             "advice": _ask_for_advice,
             "follow": _offer_follow,
@@ -215,6 +221,31 @@ async def _show_reasons(
             ephemeral=True,
             allowed_mentions=NO_PINGS,
         )
+
+
+async def _show_details(interaction: discord.Interaction, tool_ids: Sequence[int]) -> None:
+    bot = bot_of(interaction)
+    comparison = await bot.services.compare.compare(tool_ids, guild_id=interaction.guild_id)
+    embeds = details_embeds(comparison, guild=interaction.guild_id is not None)
+    await interaction.response.send_message(
+        embeds=embeds, ephemeral=True, allowed_mentions=NO_PINGS
+    )
+
+
+async def _show_chart(interaction: discord.Interaction, tool_ids: Sequence[int]) -> None:
+    """Deferred: drawing takes a moment, in a worker. Read first, so that tools gone from the
+    catalog are still answered at once."""
+    bot = bot_of(interaction)
+    found = await bot.services.compare.reasons(tool_ids, guild_id=interaction.guild_id)
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    png = await bot.charts.render_comparison(chart_spec(found))
+    if png is None:
+        await interaction.followup.send(NO_CHART, ephemeral=True, allowed_mentions=NO_PINGS)
+        return
+    picture = ChartFile(io.BytesIO(png), filename=CHART_FILENAME, description=PROS_CONS_CHART)
+    await interaction.followup.send(
+        embed=chart_embed(found), file=picture, ephemeral=True, allowed_mentions=NO_PINGS
+    )
 
 
 async def _show_alternatives(interaction: discord.Interaction, tool_ids: Sequence[int]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.charts import LABEL_LIMIT
+from bot.charts import VOTES_LABEL_LIMIT
 from bot.core.advice import (
     CLOSED,
     OPEN,
@@ -27,11 +27,12 @@ from bot.render.advice import (
     starter_embed,
     tool_advice_line,
     verdict_chart_spec,
-    verdict_embed,
+    verdict_view,
 )
 from bot.render.compare import comparison_embeds, tool_embeds, total_length
 from bot.render.decisions import decision_embed
-from tests.discord_contract import limit_problems
+from tests.discord_contract import IS_COMPONENTS_V2 as V2
+from tests.discord_contract import TEXT_DISPLAY, limit_problems, schema_problems, with_nested
 from tests.render.test_compare import TODAY, _monster
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -64,6 +65,7 @@ def post(
     question: str = "Which one for a small API?",
     context: str = "Two developers, Postgres.",
     title: str = "Django or Flask?",
+    asker: int = 42,
 ) -> AdviceSummary:
     return AdviceSummary(
         id=7,
@@ -71,7 +73,7 @@ def post(
         channel_id=2,
         thread_id=3,
         starter_message_id=4,
-        asker_id=42,
+        asker_id=asker,
         title=title,
         question=question,
         context=context,
@@ -146,6 +148,17 @@ def test_starter_shows_question_context_and_live_ranking_best_first():
     fits(embed)
 
 
+def test_starter_and_recommendations_say_stackups_own_reactions_are_not_counted():
+    """Each recommendation shows Stackup's own 👍 and 👎 beside members' (so members need only
+    click), one more of each than the ranking counts: said under the ranking and above the
+    reactions, where the two sets of numbers are seen."""
+    note = "Stackup's own 👍 and 👎 under each recommendation are not counted"
+    for status in (OPEN, CLOSED):
+        assert note in starter_embed(post([rec(1, FLASK, 3, 0)], status=status), "Ann").footer.text
+    footer = recommendation_embed(rec(1, FLASK, 0, 0), "Bo").footer.text
+    assert "Stackup's own are there to click, not counted" in footer
+
+
 def test_starter_without_tools_context_or_recommendations():
     embed = starter_embed(post(tools=(), context="  "), "Ann")
     assert embed.title == "Needs advice"
@@ -167,7 +180,7 @@ def test_closed_starter_verdict_wording():
     accepted = starter_embed(post(ranking, status=CLOSED, accepted=FLASK, verdict=FLASK), "Ann")
     assert field(accepted, "Verdict") == "Chose **Flask** over Django (accepted by the asker)"
     assert accepted.colour == accepted.colour.green()
-    assert accepted.footer.text == "Closed"
+    assert accepted.footer.text.startswith("Closed")
 
     voted = starter_embed(post(ranking, status=CLOSED, verdict=FLASK), "Ann")
     assert field(voted, "Verdict") == "Most voted: **Flask**"
@@ -233,91 +246,156 @@ def test_recommendation_embed():
 # ---------------------------------------------------------------- verdict
 
 
-def test_verdict_for_an_accepted_recommendation():
+def v2(view) -> dict:
+    """The verdict's body as discord.py sends it."""
+    return {
+        "flags": V2,
+        "components": view.to_components(),
+        "allowed_mentions": {"parse": []},
+    }
+
+
+def components(view) -> list[dict]:
+    return with_nested(view.to_components())
+
+
+def texts(view) -> list[str]:
+    return [c["content"] for c in components(view) if c["type"] == TEXT_DISPLAY]
+
+
+def v2_fits(view) -> bool:
+    body = v2(view)
+    path = "/channels/1/messages"
+    assert schema_problems("POST", path, body) + limit_problems("POST", path, body) == []
+    return True
+
+
+def test_verdict_for_an_accepted_recommendation_reads_as_a_decision():
     ranking = [rec(1, FLASK, 6, 1, member=123, reason="Tiny.\nFast."), rec(2, DJANGO, 1, 0)]
-    embed = verdict_embed(
+    view = verdict_view(
         post(ranking, tools=(DJANGO, FLASK, KOA), status=CLOSED, accepted=FLASK, verdict=FLASK),
         chart=True,
     )
-    data = embed.to_dict()
-    assert data["title"] == "Verdict: Flask"
-    assert data["description"].startswith("<@42> chose **Flask** over Django, Koa.")
-    assert "<@123>" in data["description"] and "Tiny.\nFast." in data["description"]
-    assert field(embed, "Ranking").split("\n") == [
+    head, votes = texts(view)
+    assert head == (
+        "## Verdict: Flask\n"
+        "<@42> chose **Flask** over Django and Koa. <@123> recommended it:\n>>> Tiny.\nFast."
+    )
+    assert votes.split("\n") == [
+        "**Members' votes**",
         "1. **Flask** · +5 (👍 6 · 👎 1) · <@123>",
         "2. **Django** · +1 (👍 1 · 👎 0) · <@1002>",
+        "-# Stackup's own 👍 and 👎 under each recommendation are not counted.",
     ]
-    assert data["image"]["url"] == "attachment://stackup-chart.png"
+    (container,) = view.to_components()
+    assert [c["type"] for c in container["components"]] == [TEXT_DISPLAY, 14, TEXT_DISPLAY, 12]
+    (item,) = container["components"][-1]["items"]
+    assert item["media"]["url"] == "attachment://stackup-chart.png"
+    assert container["accent_color"] == 0x2ECC71
+    v2_fits(view)
+
+
+def test_verdict_shows_each_figure_once():
+    ranking = [rec(1, FLASK, 3, 0, member=123), rec(2, DJANGO, 1, 1), rec(3, KOA, 2, 1)]
+    view = verdict_view(post(ranking, status=CLOSED, accepted=FLASK, verdict=FLASK), chart=True)
+    text = "\n".join(texts(view))
+    for figure in ("+3", "👍 3 · 👎 0", "+1", "👍 2 · 👎 1", "0 (👍 1 · 👎 1)"):
+        assert text.count(figure) == 1, figure
+    # The recommender is named in the decision and beside the figures, which are in the
+    # ranking alone.
+    assert text.count("Flask") == 3  # title, decision, ranking
 
 
 def test_verdict_accepted_tool_without_a_recommendation():
-    embed = verdict_embed(post(status=CLOSED, accepted=KOA, verdict=KOA), chart=False)
-    assert embed.description == "<@42> chose **Koa** over Django, Flask."
-    assert embed.image.url is None
+    view = verdict_view(post(status=CLOSED, accepted=KOA, verdict=KOA), chart=False)
+    assert texts(view) == ["## Verdict: Koa\n<@42> chose **Koa** over Django and Flask."]
+    assert 12 not in [c["type"] for c in components(view)]
 
 
 def test_verdict_by_votes_and_without_one():
     ranking = [rec(1, FLASK, 3, 0), rec(2, DJANGO, 0, 2)]
-    voted = verdict_embed(post(ranking, status=CLOSED, verdict=FLASK), chart=False)
-    assert voted.title == "Verdict: Flask"
-    assert voted.description == (
+    head, votes = texts(verdict_view(post(ranking, status=CLOSED, verdict=FLASK), chart=False))
+    assert head == (
+        "## Verdict: Flask\n"
         "Members' votes favour **Flask**. The asker did not accept a recommendation."
     )
-    assert field(voted, "Ranking").split("\n")[1].startswith("2. **Django** · −2")
+    assert votes.split("\n")[2].startswith("2. **Django** · −2")
 
-    none = verdict_embed(post(status=CLOSED), chart=False)
-    assert none.title == "Closed without a verdict"
-    assert none.description
-    assert field_names(none) == []
+    none = verdict_view(post(status=CLOSED), chart=False)
+    assert texts(none) == [
+        "## Closed without a verdict\nNobody recommended a tool before the post closed."
+    ]
 
 
-def test_worst_case_verdict_splits_the_ranking_and_fits():
+def test_verdict_of_a_former_member_names_them_so():
+    view = verdict_view(
+        post([rec(1, FLASK, 1, 0)], status=CLOSED, accepted=FLASK, verdict=FLASK, asker=0),
+        chart=False,
+    )
+    assert texts(view)[0].split("\n")[1].startswith("A former member chose **Flask**")
+
+
+def test_verdict_lead_goes_above_the_verdict():
+    lead = "<@42> nothing happened here for 7 days, so Stackup closed this post with its verdict."
+    view = verdict_view(
+        post([rec(1, FLASK, 1, 0)], status=CLOSED, verdict=FLASK), chart=False, lead=lead
+    )
+    first, container = view.to_components()
+    assert first == {"type": TEXT_DISPLAY, "content": lead}
+    assert container["type"] == 17
+    v2_fits(view)
+
+
+def test_worst_case_verdict_cuts_the_ranking_and_fits():
     monster = monster_post(CLOSED, accepted=ToolRef(0, "t0", "0" + "T" * 99))
-    embed = verdict_embed(monster, chart=True)
-    fits(embed)
-    names = field_names(embed)
-    assert names[0] == "Ranking" and len(names) > 1
-    assert all(name == "Ranking (continued)" for name in names[1:])
-    lines = [line for f in embed.to_dict()["fields"] for line in f["value"].split("\n")]
-    assert lines[0].startswith("1. ")
-    shown = len(lines) - 1
-    assert lines[-1] == f"…and {60 - shown} more"
-    assert [line.split(".", 1)[0] for line in lines[:-1]] == [str(n) for n in range(1, shown + 1)]
+    for lead in ("", "<@1> " + "l" * 1900):
+        view = verdict_view(monster, chart=True, lead=lead)
+        v2_fits(view)
+        lines = texts(view)[-1].split("\n")
+        assert lines[1].startswith("1. ")
+        shown = len(lines) - 3  # but the heading, "…and N more" and the note
+        assert lines[-2] == f"…and {60 - shown} more"
+        assert [line.split(".", 1)[0] for line in lines[1:-2]] == [
+            str(n) for n in range(1, shown + 1)
+        ]
+        assert sum(len(text) for text in texts(view)) <= 4000
 
 
 def test_verdict_with_few_long_recommendations_shows_all():
     ranking = [rec(n, ToolRef(n, "x", "X" * 100), n, 0) for n in range(20)]
-    embed = verdict_embed(post(ranking, status=CLOSED, verdict=ranking[-1].tool), chart=False)
-    lines = [line for f in embed.to_dict()["fields"] for line in f["value"].split("\n")]
-    assert len(lines) == 20
-    fits(embed)
+    view = verdict_view(post(ranking, status=CLOSED, verdict=ranking[-1].tool), chart=False)
+    assert len(texts(view)[-1].split("\n")) == 20 + 2
+    v2_fits(view)
 
 
-def test_verdict_chart_spec():
+def test_verdict_chart_only_from_three_recommendations():
     assert verdict_chart_spec(post(status=CLOSED)) is None
+    two = [rec(1, FLASK, 6, 1), rec(2, DJANGO, 2, 3)]
+    assert verdict_chart_spec(post(two, status=CLOSED, accepted=FLASK, verdict=FLASK)) is None
+
+
+def test_verdict_chart_has_one_bar_pair_per_recommendation_labelled_with_the_votes():
     ranking = [
         rec(1, FLASK, 6, 1),
         rec(2, DJANGO, 2, 3),
         rec(3, FLASK, 2, 0),
         rec(4, ToolRef(9, "x", "Y" * 100), 1, 0),
     ]
-    spec = verdict_chart_spec(post(ranking, status=CLOSED, title="Django or Flask? " * 10))
+    spec = verdict_chart_spec(post(ranking, status=CLOSED, accepted=DJANGO, verdict=DJANGO))
     assert spec is not None
-    assert len(spec.title) <= 70 and spec.title.startswith("Verdict: Django or Flask?")
-    (chart,) = spec.tools
-    assert chart.name == "Recommendations"
-    assert [(bar.label, bar.value) for bar in chart.pros[:3]] == [
-        ("Flask", 6),
-        ("Flask #2", 2),
-        ("Y" * 27 + "…", 1),
+    assert (spec.down_label, spec.up_label) == ("👎", "👍")
+    assert [(row.label, row.up, row.down) for row in spec.rows] == [
+        ("Flask", 6, 1),
+        ("Flask #2", 2, 0),
+        ("Y" * (VOTES_LABEL_LIMIT - 1) + "…", 1, 0),
+        ("Django", 2, 3),
     ]
-    assert [bar.value for bar in chart.cons] == [1, 0, 0, 3]
-    assert [bar.label for bar in chart.cons] == [bar.label for bar in chart.pros]
-    assert all(len(bar.label) <= LABEL_LIMIT for bar in chart.pros)
+    assert [row.chosen for row in spec.rows] == [False, False, False, True]
+    assert all(len(row.label) <= VOTES_LABEL_LIMIT for row in spec.rows)
 
     many = verdict_chart_spec(post([rec(n, FLASK, n, 0) for n in range(15)], status=CLOSED))
-    assert many is not None and len(many.tools[0].pros) == 10
-    assert many.tools[0].pros[0].value == 14
+    assert many is not None and len(many.rows) == 10
+    assert many.rows[0].up == 14 and not any(row.chosen for row in many.rows)
 
 
 # ---------------------------------------------------------------- lists

@@ -5,6 +5,7 @@ and votes repaired from the messages after events were missed."""
 from __future__ import annotations
 
 import random
+import re
 
 import discord
 import pytest
@@ -14,7 +15,9 @@ from simcord.enums import OverwriteType
 from sqlmodel import select
 
 from bot.bot import StackupBot
+from bot.charts import VotesChartSpec
 from bot.errors import InvalidInput, NotAllowed, StackupError
+from bot.render.advice import NOT_COUNTED
 from db.models import (
     AdvicePost,
     AdvicePostTool,
@@ -25,8 +28,11 @@ from db.models import (
     Vote,
 )
 from tests.conftest import final, last_error, rows, tool_id
+from tests.discord_contract import IS_COMPONENTS_V2, TEXT_DISPLAY, with_nested
 
 UP, DOWN = "👍", "👎"
+MEDIA_GALLERY = 12
+NOT_COUNTED_ON_RECOMMENDATIONS = "Stackup's own are there to click, not counted"
 
 
 @pytest.fixture
@@ -415,6 +421,55 @@ async def test_the_live_ranking_is_edited_at_most_once_per_interval(simcord_env,
 # ---------------------------------------------------------------- closing
 
 
+def stored(env, thread, message):
+    return env.backend.get_message(thread.id, message.id)
+
+
+def verdict_texts(env, thread, message) -> list[str]:
+    """The verdict's text displays, as Discord holds them (a Components V2 message)."""
+    held = stored(env, thread, message)
+    assert held.flags & IS_COMPONENTS_V2 and not held.content and not held.embeds
+    return [c["content"] for c in with_nested(held.components) if c["type"] == TEXT_DISPLAY]
+
+
+@pytest.fixture
+def charts_drawn(simcord_env, monkeypatch) -> list[VotesChartSpec]:
+    """The votes charts' data as handed to the chart workers, drawn all the same."""
+    drawn: list[VotesChartSpec] = []
+    charts = simcord_env.bot.charts
+    draw = charts.render_votes
+
+    async def spy(spec: VotesChartSpec) -> bytes | None:
+        drawn.append(spec)
+        return await draw(spec)
+
+    monkeypatch.setattr(charts, "render_votes", spy)
+    return drawn
+
+
+async def three_voted_recommendations(world, thread) -> None:
+    """Flask (ben) 👍 3 · 👎 0, FastAPI (dee) 👍 2 · 👎 1, Django (cy) 👍 1 · 👎 1."""
+    await recommend(world, thread, "ben", "Flask", "Small and explicit.")
+    await recommend(world, thread, "cy", "Django", "Batteries included.")
+    await recommend(world, thread, "dee", "FastAPI", "Typed and async.")
+    flask, django, fastapi = thread.history()[1:4]
+    votes = {
+        flask: [("cy", UP), ("dee", UP), ("admin", UP)],
+        django: [("mod", UP), ("ben", DOWN)],
+        fastapi: [("ada", UP), ("mod", UP), ("ben", DOWN)],
+    }
+    for message, cast in votes.items():
+        for who, emoji in cast:
+            await world[who].react(message, emoji)
+
+
+RANKED = re.compile(r"\*\*(?P<tool>[^*]+)\*\* · \S+ \(👍 (?P<up>\d+) · 👎 (?P<down>\d+)\)")
+
+
+def ranked_votes(text: str) -> dict[str, tuple[int, int]]:
+    return {m["tool"]: (int(m["up"]), int(m["down"])) for m in RANKED.finditer(text)}
+
+
 async def test_only_the_asker_or_thread_managers_close(simcord_env, world, sessions):
     await set_forum(world)
     thread, _ = await open_post(simcord_env, world)
@@ -444,14 +499,11 @@ async def test_closing_with_an_accepted_tool_gives_a_verdict_and_a_decision(
     await world["admin"].react(flask_message, UP)
 
     result = await world["ada"].slash(thread, "advice close", accepted="Flask")
-    verdict = final(result)
-    embed = verdict.embeds[0]
-    assert embed.title == "Verdict: Flask"
-    assert f"<@{world['ada'].id}> chose **Flask** over Django" in embed.description
-    ranking = "\n".join(f.value for f in embed.fields if f.name.startswith("Ranking"))
+    head, ranking = verdict_texts(simcord_env, thread, final(result))
+    assert head.startswith("## Verdict: Flask\n")
+    assert f"<@{world['ada'].id}> chose **Flask** over Django." in head
     assert ranking.index("Flask") < ranking.index("Django")
     assert "+2" in ranking
-    assert verdict.attachments and verdict.attachments[0].filename.endswith(".png")
 
     stored = simcord_env.backend.get_channel(thread.id)
     assert stored.thread_metadata.locked and stored.thread_metadata.archived
@@ -481,6 +533,119 @@ async def test_closing_with_an_accepted_tool_gives_a_verdict_and_a_decision(
     text = str([e.to_dict() for e in compared.response.embeds])
     assert "1 advice post here named two or more of these; **Flask** won 1 of them." in text
     assert f"<@{world['ada'].id}> chose **Flask** over Django" in text
+
+
+async def test_a_verdict_states_each_figure_once_with_a_chart_from_three_recommendations(
+    simcord_env, world, charts_drawn
+):
+    await set_forum(world)
+    thread, _ = await open_post(simcord_env, world, tools="Flask, Django, FastAPI")
+    await three_voted_recommendations(world, thread)
+
+    result = await world["ada"].slash(thread, "advice close", accepted="Flask")
+    verdict = final(result)
+    head, ranking = verdict_texts(simcord_env, thread, verdict)
+    assert head.split("\n")[1] == (
+        f"<@{world['ada'].id}> chose **Flask** over Django and FastAPI."
+        f" <@{world['ben'].id}> recommended it:"
+    )
+    text = "\n".join((head, ranking))
+    for score in ("+3", "+1", "· 0 ("):
+        assert text.count(score) == 1, score
+    for votes in ("👍 3 · 👎 0", "👍 2 · 👎 1", "👍 1 · 👎 1"):
+        assert text.count(votes) == 1, votes
+
+    # One bar pair per recommendation, in the ranking's order, on sides labelled 👎 and 👍.
+    (spec,) = charts_drawn
+    assert (spec.down_label, spec.up_label) == (DOWN, UP)
+    assert [(row.label, row.up, row.down, row.chosen) for row in spec.rows] == [
+        ("Flask", 3, 0, True),
+        ("FastAPI", 2, 1, False),
+        ("Django", 1, 1, False),
+    ]
+    held = stored(simcord_env, thread, verdict)
+    (attachment,) = held.attachments
+    galleries = [c for c in with_nested(held.components) if c["type"] == MEDIA_GALLERY]
+    (gallery,) = galleries
+    # Discord resolves "attachment://" to the uploaded chart's own address.
+    assert gallery["items"][0]["media"]["url"] == attachment["url"]
+    assert attachment["filename"].endswith(".png")
+
+
+async def test_a_verdict_on_two_recommendations_has_no_chart(simcord_env, world, charts_drawn):
+    await set_forum(world)
+    thread, _ = await open_post(simcord_env, world)
+    await recommend(world, thread, "ben", "Flask")
+    await recommend(world, thread, "cy", "Django")
+    await world["dee"].react(thread.history()[1], UP)
+
+    result = await world["ada"].slash(thread, "advice close")
+    verdict = final(result)
+    head, ranking = verdict_texts(simcord_env, thread, verdict)
+    assert head.startswith("## Verdict: Flask\nMembers' votes favour **Flask**.")
+    assert ranked_votes(ranking) == {"Flask": (1, 0), "Django": (0, 0)}
+    assert charts_drawn == []
+    held = stored(simcord_env, thread, verdict)
+    assert held.attachments == []
+    assert MEDIA_GALLERY not in [c["type"] for c in with_nested(held.components)]
+
+
+async def test_the_ranking_agrees_with_the_reactions_members_see(simcord_env, world, settings):
+    """Each recommendation shows Stackup's own 👍 and 👎 beside members' (so members need
+    only click them): its counts read one more than the ranking's, and both say why."""
+    await set_forum(world)
+    thread, _ = await open_post(simcord_env, world, tools="Flask, Django, FastAPI")
+    await three_voted_recommendations(world, thread)
+    await simcord_env.advance_time(settings.ranking_edit_seconds)
+    starter = starter_of(thread).embeds[0]
+    ranking = {f.name: f.value for f in starter.fields}["Recommendations"]
+
+    bot_id = simcord_env.bot.user.id
+    seen = {}
+    for message in thread.history()[1:4]:
+        tool = message.embeds[0].title.removeprefix("Recommends ")
+        chips = {r.emoji: set(r.user_ids) for r in stored(simcord_env, thread, message).reactions}
+        assert bot_id in chips[UP] and bot_id in chips[DOWN]
+        seen[tool] = (len(chips[UP]) - 1, len(chips[DOWN]) - 1)
+        assert NOT_COUNTED_ON_RECOMMENDATIONS in message.embeds[0].footer.text
+    assert (
+        ranked_votes(ranking)
+        == seen
+        == {
+            "Flask": (3, 0),
+            "FastAPI": (2, 1),
+            "Django": (1, 1),
+        }
+    )
+    assert NOT_COUNTED in starter.footer.text
+
+    result = await world["ada"].slash(thread, "advice close")
+    _, votes = verdict_texts(simcord_env, thread, final(result))
+    assert ranked_votes(votes) == seen
+    assert f"{NOT_COUNTED}." in votes
+
+
+async def test_an_idle_verdict_pings_the_asker_above_it(simcord_env, world, sessions):
+    await set_forum(world)
+    thread, _ = await open_post(simcord_env, world)
+    await recommend(world, thread, "ben", "Flask")
+    await world["cy"].react(thread.history()[-1], UP)
+    advice = simcord_env.bot.services.advice
+    summary = await advice.close(
+        thread_id=thread.id, closer_id=world["ada"].id, may_manage_threads=False
+    )
+
+    assert await simcord_env.bot.flows.advice.close_idle_post(summary, 7)
+    await simcord_env.settle()
+    verdict = thread.history()[-1]
+    lead, head, _ = verdict_texts(simcord_env, thread, verdict)
+    assert lead == (
+        f"<@{world['ada'].id}> nothing happened here for 7 days, so Stackup closed this post"
+        " with its verdict."
+    )
+    assert head.startswith("## Verdict: Flask")
+    # The asker, and only the asker, is pinged: not the recommender the ranking names.
+    assert stored(simcord_env, thread, verdict).ping_user_ids == [world["ada"].id]
 
 
 async def test_close_offers_the_recommended_tools(simcord_env, world):

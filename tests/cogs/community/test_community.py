@@ -531,5 +531,5 @@ async def test_stacks_and_follows_stay_in_their_server(simcord_env, world, sessi
     await ben_there.slash(there_channel, "stack add", tools="Flask")
     result = await ben_there.slash(there_channel, "tool", name="flask")
     card = "\n".join(f"{field.name}\n{field.value}" for field in final(result).embeds[0].fields)
-    assert "Stacks **1** here · 2 all" in card
-    assert "Followers **0** here · 1 all" in card
+    assert "In this server: 1\xa0stack" in card
+    assert "In all servers: 2\xa0stacks · 1\xa0follower" in card

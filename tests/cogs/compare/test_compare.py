@@ -8,21 +8,25 @@ or behind its buttons.
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from PIL import Image
 from sqlmodel import select
 
 from bot.bot import StackupBot
+from bot.charts import ChartRenderer
 from bot.core.comparison import format_count
 from bot.core.ratelimit import member_rules
 from bot.errors import InvalidInput
 from db import community
 from db.models import Comparison, Follow, ProCon, Tool, ToolTally, VoteTarget
 from db.votes import cast_vote
+from tests.conftest import final
 from tests.seed_page import read_seed_page
 
 SEED = read_seed_page()
+NBSP = "\u00a0"
 METRICS = {
     "stacks": "Stacks",
     "followers": "Followers",
@@ -59,65 +63,135 @@ async def _compare_trio(member, channel):
     return await member.slash(channel, "compare", first="ExpressJS", second="Flask", third="Koa")
 
 
-async def test_the_seed_trio_shows_every_fact_of_the_seed_page(simcord_env, world):
+# The default answer was five embeds, 2,655 characters, 2,425 pixels tall on a desktop
+# preview; now three embeds, about 1,400 characters and 1,000 pixels, buttons included. A
+# little room over that for catalogs' longer texts, none for another embed.
+DEFAULT_EMBEDS = 3
+DEFAULT_CHARACTERS = 1_600
+ACTIONS = ["Details", "Pros & cons", "Chart", "Alternatives", "Ask for advice", "Follow"]
+
+
+def _lines(embeds) -> list[str]:
+    texts = []
+    for embed in embeds:
+        texts += [embed.title or "", embed.description or "", embed.footer.text or ""]
+        texts += [text for field in embed.fields for text in (field.name, field.value)]
+    return [line for text in texts for line in text.splitlines()]
+
+
+def _zero_only(line: str) -> bool:
+    """A line of figures that are all 0 ("Stacks **0** here · 0 all"); dates are not figures."""
+    numbers = re.findall(r"(?<![\d-])\d+(?:\.\d+)?[KM]?(?![\d-])", line)
+    return bool(numbers) and all(float(number.rstrip("KM")) == 0 for number in numbers)
+
+
+def _table(value: str) -> dict[str, list[str]]:
+    """A figures table's rows by tool name: the cells after the name."""
+    header, *rows = value.split("```")[1].strip("\n").splitlines()
+    columns = len(header.split())
+    return {name: cells for name, *cells in (row.rsplit(None, columns) for row in rows)}
+
+
+def _labels(message) -> list[str]:
+    return [c.get("label") for row in message.components for c in row["components"]]
+
+
+async def test_the_seed_trio_answers_in_about_a_screen(simcord_env, world):
     _guild, channel, member = world
     result = await _compare_trio(member, channel)
 
-    # Deferred first (the chart takes a moment), publicly.
+    # Deferred first, publicly; no picture to wait for.
     callbacks = [r.json for r in simcord_env.http_requests if r.path.endswith("/callback")]
     assert callbacks == [{"type": 5}]
     assert not result.ephemeral
     message = result.response
-    overview, differences, *per_tool = message.embeds
-    assert overview.title == "ExpressJS vs Flask vs Koa"
-    assert SEED.category_path in overview.description
-    columns = _fields(overview)
-    tool_embeds = {embed.title: embed for embed in per_tool}
-    assert set(tool_embeds) == set(SEED.tools) == {"ExpressJS", "Flask", "Koa"}
+    assert len(message.embeds) <= DEFAULT_EMBEDS
+    assert sum(len(embed) for embed in message.embeds) <= DEFAULT_CHARACTERS
+    assert message.attachments == []
+    overview, differences, top = message.embeds
+    assert [overview.title, differences.title, top.title] == [
+        "ExpressJS vs Flask vs Koa",
+        "Differences",
+        "Top pros and cons",
+    ]
+    # No narrow columns: inline fields squeezed three texts into 130 pixels each.
+    assert not any(field.inline for embed in message.embeds for field in embed.fields)
+    lines = _lines(message.embeds)
+    assert not [line for line in lines if _zero_only(line)]
+    assert lines.count("No stacks, follows or votes from this server's members yet.") == 1
+    assert _labels(message) == ACTIONS
+
+    # Each tool in a line or two, figures as StackShare's table.
+    assert f"📂 {SEED.category_path}" in overview.description
     for name, page in SEED.tools.items():
-        column = _flat(columns[name])
-        assert _flat(page.description) in column
-        for metric, value in page.stats.items():
-            assert f"{METRICS[metric]} {format_count(value)}" in column, (name, metric)
-        assert "StackShare (2025-01-01)" in column
-        features = tool_embeds[name].fields[0].value if page.features else ""
+        first = _flat(page.description).split(". ")[0]
+        assert f"**{name}**: {first[:100]}" in _flat(overview.description), name
+    figures = _fields(overview)["StackShare, as of 2025-01-01"]
+    assert figures.splitlines()[1].split() == ["Stacks", "Followers", "Votes"]
+    table = _table(figures)
+    for name, page in SEED.tools.items():
+        wanted = [format_count(page.stats[metric]) for metric in ("stacks", "followers", "votes")]
+        assert table[name] == wanted, name
+    assert "**Koa**: GitHub Stars 35.7K · GitHub Forks 3.2K" in _flat(figures)
+
+    # Where they differ, a line a topic: the page's "Language and Ecosystem" point among them.
+    found = _flat(differences.description)
+    assert (
+        "**Language & ecosystem** — ExpressJS, Koa: JavaScript (npm) · Flask: Python (PyPI)"
+        in found
+    )
+    assert "**License** — ExpressJS, Koa: MIT · Flask: BSD-3-Clause" in found
+    assert "ExpressJS is the oldest (16 years); Koa came 3 years later." in found
+
+    # Top three pros and cons a tool, phrases held together so a line breaks between them.
+    shown = _fields(top)
+    for name, page in SEED.tools.items():
+        pros, cons = shown[name].split("\n")
+        wanted = [f"`{count}` {text}".replace(" ", NBSP) for text, count in page.pros[:3]]
+        assert pros == "👍 " + " · ".join(wanted), name
+        expected_cons = [f"`{count}` {text}" for text, count in page.cons[:3]] or ["none yet"]
+        assert _flat(cons) == _flat("👎 " + " · ".join(expected_cons)), name
+    assert top.footer.text == (
+        "More under ⚖️ Pros & cons. Counts: votes on StackShare as of 2025-01-01."
+    )
+    assert "members)" not in " ".join(lines)
+
+
+async def test_every_fact_of_the_seed_page_is_one_click_away(simcord_env, world):
+    _guild, channel, member = world
+    message = (await _compare_trio(member, channel)).response
+
+    # "Details": each tool's whole description, features, figures and integrations.
+    details = await member.click(message, label="Details")
+    assert details.ephemeral
+    cards = {embed.title: embed for embed in details.response.embeds}
+    assert sorted(cards) == sorted(SEED.tools)
+    for name, page in SEED.tools.items():
+        card = cards[name]
+        assert _flat(card.description) == _flat(page.description)
+        fields = _fields(card)
+        assert fields["Category"] == SEED.category_path
         for feature in page.features:
-            assert f"• {feature}" in features
-        shown = _fields(tool_embeds[name])
-        for text, count in page.pros[:5]:
-            assert f"`{count}` {text}" in shown["Pros"]
+            assert f"• {feature}" in fields["Features"]
+        figures = _flat(fields["Figures"])
+        assert "StackShare (2025-01-01)" in figures
+        for metric, value in page.stats.items():
+            assert f"{METRICS[metric]} {format_count(value)}" in figures, (name, metric)
+        assert "members" not in figures  # said once, under the comparison
+    integrations = {name: _fields(card)["Integrations"] for name, card in cards.items()}
+    assert integrations == {"ExpressJS": "Node.js", "Flask": "None listed.", "Koa": "Node.js"}
 
-    # The chart is a real PNG attached to the message and shown in the last embed.
-    (attachment,) = message.attachments
-    assert attachment.filename == "stackup-chart.png"
-    assert per_tool[-1].image.url == "attachment://stackup-chart.png"
-    picture = Image.open(io.BytesIO(await attachment.read()))
-    assert picture.format == "PNG" and picture.height > picture.width / 2
-
-    # Differences are computed: the page's "Language and Ecosystem" point among them.
-    found = _fields(differences)
-    assert "**ExpressJS, Koa**: JavaScript (npm)" in found["Language & ecosystem"]
-    assert "**Flask**: Python (PyPI)" in found["Language & ecosystem"]
-    assert found["Category"] == f"All: {SEED.category_path}"
-    assert "**ExpressJS, Koa**: MIT" in found["License"]
-    assert "ExpressJS is the oldest" in found["Age"]
-    assert "**ExpressJS**: “Simple” (381)" in found["Most praised"]
-    assert "**Koa**: nothing yet" in found["Most criticised"]
-    assert "Integrations in common" not in found  # Flask has none on the page
-    for name in ("ExpressJS", "Koa"):
-        assert _fields(tool_embeds[name])["Integrations"] == "Node.js"
-
-    # "Pros & cons": every pro and con of the page with its count, the source labelled.
+    # "Pros & cons": every pro and con of the page with its count, the source said once.
     lists = await member.click(message, label="Pros & cons")
     assert lists.ephemeral
     by_tool = {embed.title: _fields(embed) for embed in lists.response.embeds}
     for name, page in SEED.tools.items():
         fields = by_tool[f"{name}: pros and cons"]
-        for text, count in page.pros:
-            assert f"`{count}` {text} ({count} StackShare + 0 members)" in fields["Pros"]
-        for text, count in page.cons:
-            assert f"`{count}` {text} ({count} StackShare + 0 members)" in fields["Cons"]
-    assert "StackShare as of 2025-01-01" in lists.response.embeds[0].footer.text
+        assert fields["Pros"].split("\n") == [f"`{count}` {text}" for text, count in page.pros]
+        if page.cons:
+            assert fields["Cons"].split("\n") == [f"`{count}` {text}" for text, count in page.cons]
+    footers = [embed.footer.text for embed in lists.response.embeds]
+    assert footers == [None, None, "Counts: votes on StackShare as of 2025-01-01."]
 
     # "Alternatives": each of the page's alternatives, with its one-line description.
     alternatives = await member.click(message, label="Alternatives")
@@ -126,6 +200,37 @@ async def test_the_seed_trio_shows_every_fact_of_the_seed_page(simcord_env, worl
     for name, description in SEED.alternatives.items():
         first_sentence = _flat(description).split(". ")[0]
         assert f"**{name}**: {first_sentence}" in listed, name
+
+
+async def test_the_chart_button_draws_every_tool_on_one_scale(
+    simcord_env, simcord_bot, world, monkeypatch
+):
+    _guild, channel, member = world
+    message = (await _compare_trio(member, channel)).response
+
+    # "Chart": its own embed, titled for what it shows, every tool on one scale.
+    drawn = []
+    render = simcord_bot.charts.render_comparison
+
+    async def spy(spec):
+        drawn.append(spec)
+        return await render(spec)
+
+    monkeypatch.setattr(simcord_bot.charts, "render_comparison", spy)
+    chart = await member.click(message, label="Chart")
+    assert chart.ephemeral
+    answer = final(chart)
+    (embed,) = answer.embeds
+    assert embed.title == "StackShare votes on top pros and cons"
+    assert embed.image.url == "attachment://stackup-chart.png"
+    (attachment,) = answer.attachments
+    picture = Image.open(io.BytesIO(await attachment.read()))
+    assert picture.format == "PNG" and picture.width / picture.height >= 1.2
+    (spec,) = drawn
+    bars = [bar.value for tool in spec.tools for bar in (*tool.pros, *tool.cons)]
+    assert spec.scale == max(bars) == 381  # one x-axis maximum: ExpressJS's 381, for all
+    charted = {tool.name: [bar.value for bar in tool.pros] for tool in spec.tools}
+    assert charted == {name: [n for _text, n in page.pros[:3]] for name, page in SEED.tools.items()}
 
 
 async def test_fuzzy_names_and_slugs_resolve(simcord_env, world):
@@ -213,6 +318,31 @@ async def test_buttons_keep_working_after_a_restart(
     assert alternatives.response.embeds[0].title == "Alternatives to ExpressJS"
     follow = await member.click(message, label="Follow")
     assert follow.ephemeral and follow.response.components
+    details = await member.click(message, label="Details")
+    assert [embed.title for embed in details.response.embeds] == ["ExpressJS", "Flask", "Koa"]
+    chart = final(await member.click(message, label="Chart"))
+    assert chart.embeds[0].image.url == "attachment://stackup-chart.png"
+
+
+async def test_no_chart_button_without_chart_workers_and_a_failed_chart_is_said(
+    simcord_env, simcord_bot, world, settings, engine, sessions, monkeypatch
+):
+    _guild, channel, member = world
+    message = (await _compare_trio(member, channel)).response
+
+    async def nothing(spec):
+        return None
+
+    monkeypatch.setattr(simcord_bot.charts, "render_comparison", nothing)
+    failed = final(await member.click(message, label="Chart"))
+    assert failed.content == "The chart could not be drawn just now; try again in a moment."
+    assert failed.flags.ephemeral and failed.attachments == []
+
+    await simcord_env.restart_bot(
+        StackupBot(settings, engine, sessions, charts=ChartRenderer(workers=0))
+    )
+    without = (await _compare_trio(member, channel)).response
+    assert _labels(without) == [label for label in ACTIONS if label != "Chart"]
 
 
 async def test_follow_chooses_tools_and_the_figures_show_it(simcord_env, world, sessions):
@@ -229,8 +359,9 @@ async def test_follow_chooses_tools_and_the_figures_show_it(simcord_env, world, 
         tally = await session.get(ToolTally, (flask, guild.id))
         assert tally.followers == 1
     again = await _compare_trio(member, channel)
-    column = _fields(again.response.embeds[0])["Flask"]
-    assert "Followers **1** here · 1 all" in column
+    # This server is all there is: one line says it.
+    members = _fields(again.response.embeds[0])["Members"]
+    assert _flat(members) == "In this server: **Flask** 1 follower; **Koa** 1 follower"
 
     # Choosing again replaces the choice: Koa only.
     offer = await member.click(again.response, label="Follow")
@@ -288,12 +419,22 @@ async def test_member_figures_count_this_server_and_everywhere(simcord_env, worl
             )
 
     result = await member.slash(channel, "compare", first="flask", second="django")
-    column = _fields(result.response.embeds[0])["Flask"]
-    assert "Stacks **1** here · 3 all" in column
-    assert "Votes **1** here · 2 all" in column
-    # The members' votes are added to the imported count, and labelled.
+    members = _fields(result.response.embeds[0])["Members"].split("\n")
+    # Nothing is 0: Django has nothing yet, Flask no followers.
+    assert [_flat(line) for line in members] == [
+        "In this server: **Flask** 1 stack · 1 vote",
+        "In all servers: **Flask** 3 stacks · 2 votes",
+    ]
+    # The members' votes are added to the imported count, and labelled where they are.
     lists = await member.click(result.response, label="Pros & cons")
-    assert "`8` Secured (6 StackShare + 2 members)" in _fields(lists.response.embeds[0])["Pros"]
+    pros = _fields(lists.response.embeds[0])["Pros"].split("\n")
+    assert "`8` Secured (6 StackShare + 2 members)" in pros
+    assert "`10` For it flexibility" in pros
+    assert lists.response.embeds[-1].footer.text == (
+        "Counts: votes on StackShare as of 2025-01-01, plus members' votes."
+    )
+    chart = final(await member.click(result.response, label="Chart"))
+    assert chart.embeds[0].title == "StackShare and members' votes on top pros and cons"
 
 
 async def test_related_comparisons_come_from_this_server_only(simcord_env, sessions):
@@ -334,11 +475,24 @@ async def test_tool_card_has_links_category_path_and_figures(simcord_env, world)
     assert fields["Category"] == SEED.category_path
     assert "[Repository](https://github.com/koajs/koa)" in fields["Links"]
     assert "First release: 2013" in fields["Facts"]
-    assert "GitHub Stars 35.7K" in fields["Figures from elsewhere"]
+    assert _flat(fields["Figures"]) == (
+        "StackShare (2025-01-01): Stacks 812 · Followers 483 · Votes 12 · GitHub Stars 35.7K"
+        " · GitHub Forks 3.2K No stacks, follows or votes from this server's members yet."
+    )
+    assert "Also known as" not in fields  # koa.js, koajs: spellings, for search only
     assert fields["Integrations"] == "Node.js"
     assert "ExpressJS" in fields["Alternatives"]
+    # The counts' note sits under the counts.
     assert "`6` Async/Await" in _fields(votes)["Pros"]
-    assert votes.image.url == "attachment://stackup-chart.png"
+    assert card.footer.text is None
+    assert votes.footer.text == "Counts: votes on StackShare as of 2025-01-01."
+    assert result.response.attachments == [] and not votes.image.url
+    assert _labels(result.response) == [a for a in ACTIONS if a != "Details"]
+
+    chart = final(await member.click(result.response, label="Chart"))
+    assert chart.embeds[0].description == "Top 3 pros and cons: a full bar is 6 votes."
+    drf = (await member.slash(channel, "tool", name="django rest framework")).response
+    assert _fields(drf.embeds[0])["Also known as"] == "DRF"
 
 
 async def test_alternatives_lists_one_line_descriptions_and_offers_a_comparison(simcord_env, world):
@@ -390,8 +544,10 @@ async def test_five_tools_with_the_longest_texts_fit_in_one_message(simcord_env,
         ),
     )
     embeds = result.response.embeds
-    assert len(embeds) == 7
+    assert len(embeds) == DEFAULT_EMBEDS
     assert sum(len(embed) for embed in embeds) <= 6000
+    details = await member.click(result.response, label="Details")
+    assert len(details.response.embeds) == 5
     # The contract check (conftest) validates the body against the spec and the limits too.
 
 
@@ -457,8 +613,7 @@ async def test_compare_works_in_direct_messages_without_server_data(simcord_env,
 
     overview = result.response.embeds[0]
     assert overview.title == "Flask vs Koa"
-    assert _fields(overview)["Flask"].count("here") == 0
-    assert "Stacks 0 · Followers 0 · Votes 0" in _fields(overview)["Flask"]
+    assert _fields(overview)["Members"] == "No stacks, follows or votes from members yet."
     follow = await user.click(result.response, label="Follow")
     assert follow.ephemeral
     assert follow.response.content == "Following works in a server, not in direct messages."

@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import select
 
 from bot.bot import StackupBot
+from bot.core.privacy import FORMER_MEMBER_ID
 from bot.errors import InvalidInput
 from db.models import (
     AdvicePost,
@@ -23,7 +24,14 @@ from db.models import (
     Tool,
     Vote,
 )
-from tests.cogs.advice.test_advice import applied_tags, forum_tags, open_post, recommend, set_forum
+from tests.cogs.advice.test_advice import (
+    applied_tags,
+    forum_tags,
+    open_post,
+    recommend,
+    set_forum,
+    verdict_texts,
+)
 from tests.conftest import FakeClock, last_error, rows
 from tests.fake_github import FakeGitHub
 
@@ -100,8 +108,19 @@ async def a_recommended_post(env, world, sessions):
     return thread, post, f"post:{post.id}"
 
 
+def message_text(message) -> str:
+    """A message's text: its content, or a Components V2 message's text displays."""
+    texts = [message.content]
+    pending = list(message.components)
+    while pending:
+        component = pending.pop(0)
+        texts.append(getattr(component, "content", None) or "")
+        pending += getattr(component, "children", None) or []
+    return "\n".join(text for text in texts if text)
+
+
 def idle_verdicts(thread) -> list:
-    return [m for m in thread.history() if "so Stackup closed this post" in m.content]
+    return [m for m in thread.history() if "so Stackup closed this post" in message_text(m)]
 
 
 async def post_row(sessions) -> AdvicePost:
@@ -131,12 +150,13 @@ async def test_an_idle_post_closes_once_with_its_verdict_and_tells_the_asker(
     closed = await post_row(sessions)
     assert closed.status == "closed" and closed.verdict_tool_id is not None
     verdict = thread.history()[-1]
-    assert verdict.content.startswith(f"<@{world['ada'].id}> nothing happened here for 7 days")
+    texts = verdict_texts(simcord_env, thread, verdict)
+    assert texts[0].startswith(f"<@{world['ada'].id}> nothing happened here for 7 days")
     # The asker, and only the asker, is pinged.
     assert sent_to(simcord_env, thread.id)[-1]["allowed_mentions"]["users"] == [
         str(world["ada"].id)
     ]
-    assert verdict.embeds[0].title.startswith("Verdict")
+    assert texts[1].startswith("## Verdict: Flask")
     stored = simcord_env.backend.get_channel(thread.id)
     assert stored.thread_metadata.locked and stored.thread_metadata.archived
 
@@ -144,6 +164,35 @@ async def test_an_idle_post_closes_once_with_its_verdict_and_tells_the_asker(
     assert job not in simcord_env.bot.timers.job_ids()
     await simcord_env.bot.flows.schedule.sweep()
     assert len(thread.history()) == messages
+
+
+async def test_the_idle_close_of_a_forgotten_askers_post_names_and_pings_nobody(
+    simcord_env, world, sessions, clock
+):
+    await set_forum(world)
+    thread, _ = await open_post(simcord_env, world)
+    post = await post_row(sessions)
+    await recommend(world, thread, "ben", "Flask")
+    asked = await world["ada"].slash(world["channel"], "stackup forget-me")
+    await world["ada"].click(asked.response, label="Forget me")
+    assert (await post_row(sessions)).asker_id == FORMER_MEMBER_ID
+
+    # No one is left to warn (nothing is sent), and the close keeps the warning's day.
+    job = f"post:{post.id}"
+    clock.advance(days=6, seconds=1)
+    messages = len(thread.history())
+    await fire(simcord_env, job)
+    assert len(thread.history()) == messages
+    assert (await post_row(sessions)).status == "open"
+    clock.advance(days=1)
+    await fire(simcord_env, job)
+
+    assert (await post_row(sessions)).status == "closed"
+    texts = verdict_texts(simcord_env, thread, thread.history()[-1])
+    assert texts[0] == (
+        "Nothing happened here for 7 days, so Stackup closed this post with its verdict."
+    )
+    assert sent_to(simcord_env, thread.id)[-1]["allowed_mentions"]["users"] == []
 
 
 async def test_a_restart_between_scheduling_and_the_deadline_still_closes_once(
@@ -192,7 +241,7 @@ async def test_a_post_overdue_while_the_bot_was_down_is_warned_at_start_then_clo
     await fire(simcord_env, f"post:{post.id}")
     post = await post_row(sessions)
     assert post.status == "closed" and post.verdict_tool_id is None
-    assert thread.history()[-1].content.startswith(f"<@{world['ada'].id}> nothing happened")
+    assert message_text(thread.history()[-1]).startswith(f"<@{world['ada'].id}> nothing happened")
 
 
 async def test_members_talking_in_the_thread_keep_the_post_open(
@@ -522,10 +571,11 @@ async def test_the_bot_refreshes_github_figures_at_start_and_waits_out_a_429(
         assert len(github.paths()) == 3
 
         result = await world["ada"].slash(world["channel"], "compare", first="Flask", second="Koa")
-        columns = {field.name: field.value for field in result.response.embeds[0].fields}
+        fields = {field.name: field.value for field in result.response.embeds[0].fields}
         day = clock.now().date().isoformat()
-        assert f"GitHub ({day}): Stars 69.0K · Forks 16.3K" in columns["Flask"]
-        assert f"GitHub ({day}): Stars 35.5K · Forks 3.2K" in columns["Koa"]
+        github = fields[f"GitHub, as of {day}"]
+        assert "Flask  69.0K  16.3K" in github
+        assert "Koa    35.5K   3.2K" in github
         # simcord detaches the bot without closing it: its GitHub client is closed here.
         await simcord_env.bot.services.external_stats.close()
 

@@ -44,6 +44,17 @@ WARNING = "this post closes"
 REMINDER = "Nobody has recommended anything here yet"
 
 
+def message_text(body: dict[str, Any]) -> str:
+    """A message body's text: its content, or a Components V2 message's text displays."""
+    texts = [body.get("content") or ""]
+    pending = list(body.get("components") or [])
+    while pending:
+        component = pending.pop(0)
+        texts.append(component.get("content") or "")
+        pending += component.get("components") or []
+    return "\n".join(text for text in texts if text)
+
+
 @dataclass
 class Sent:
     """A request a process made, as discord.py would have sent it."""
@@ -191,7 +202,7 @@ class Process:
             for request in self.sent
             if request.method == "POST"
             and request.path.endswith("/messages")
-            and containing in ((request.json or {}).get("content") or "")
+            and containing in message_text(request.json or {})
         ]
 
     def locked(self) -> list[int]:
