@@ -102,7 +102,6 @@ def render_pros_cons_png(spec: ChartSpec) -> bytes:
     so the bot process, which only hands specs to workers, never pays for importing it.
     """
     import matplotlib
-    from PIL import Image
 
     if not spec.tools:
         raise ValueError("a chart needs at least one tool")
@@ -115,12 +114,7 @@ def render_pros_cons_png(spec: ChartSpec) -> bytes:
     # at a time.
     with matplotlib.rc_context({"text.hinting": "no_hinting"}):
         canvas = _draw(spec)
-    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
-    palette = image.convert("RGB").quantize(PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE)
-    buffer = io.BytesIO()
-    # Light compression: stronger costs more milliseconds than the kilobytes it saves are worth.
-    palette.save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
+    return _palette_png(canvas)
 
 
 def _draw(spec: ChartSpec) -> FigureCanvasAgg:
@@ -315,6 +309,7 @@ def _palette_png(canvas: FigureCanvasAgg) -> bytes:
     image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
     palette = image.convert("RGB").quantize(PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE)
     buffer = io.BytesIO()
+    # Light compression: stronger costs more milliseconds than the kilobytes it saves are worth.
     palette.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 

@@ -97,7 +97,7 @@ async def _digest(pg: Playground, world: DemoWorld) -> ChannelHandle:
 
 
 SCENES: tuple[tuple[Picture, Callable[[Playground, DemoWorld], Awaitable[ChannelHandle]]], ...] = (
-    (Picture("compare", "/compare express flask koa", 1500, "message"), _compare),
+    (Picture("compare", "/compare express flask koa", 3200, "message"), _compare),
     (Picture("advice-post", "an open advice post", 1000, "channel"), _advice_post),
     (Picture("verdict", "a verdict with its chart", 1200, "message"), _verdict),
     (Picture("digest", "the weekly digest", 1300, "message"), _digest),
