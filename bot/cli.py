@@ -379,6 +379,17 @@ def _add_playground_command(commands: argparse._SubParsersAction) -> None:
 def _playground(args: argparse.Namespace) -> int:
     from bot.playground import main as playground
 
+    try:
+        import rich  # noqa: F401
+        import simcord  # noqa: F401
+    except ImportError:
+        # A deployment installs Stackup without the playground's extra (the Docker image).
+        print(
+            "stackup: the playground needs its extra: pip install 'stackup[playground]' "
+            "(`make run` installs it).",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     return playground(
         terminal=getattr(args, "terminal", False),
         script=getattr(args, "script", None),

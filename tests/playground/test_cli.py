@@ -4,6 +4,7 @@ playground, leaving the real database alone."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,16 @@ def test_a_missing_script_is_one_line(tmp_path, capsys, monkeypatch):
     assert main(["playground", "--script", str(tmp_path / "nope.play")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("stackup: [Errno 2] No such file or directory") and "Traceback" not in err
+
+
+def test_without_the_playground_extra_the_playground_says_how_to_install_it(
+    started, monkeypatch, capsys
+):
+    # As in the Docker image, installed with `pip install .`: no simcord, no rich.
+    monkeypatch.setitem(sys.modules, "simcord", None)
+    assert main(["playground"]) == 2
+    assert capsys.readouterr().err == (
+        "stackup: the playground needs its extra: pip install 'stackup[playground]' "
+        "(`make run` installs it).\n"
+    )
+    assert started == []
