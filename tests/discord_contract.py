@@ -50,7 +50,7 @@ V2_TEXT = 4000  # over all text displays
 NOT_WITH_V2 = ("content", "embeds", "poll", "sticker_ids")
 # Where a component holds others: an action row's or container's or section's `components`,
 # a section's `accessory`.
-NESTING_KEYS = ("components", "accessory")
+NESTING_KEYS = ("components", "accessory", "component")
 COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
 COMMAND_DESCRIPTION = 100
 COMMAND_OPTIONS = 25
@@ -261,7 +261,12 @@ def _v2_problems(
             f"{where}: {len(everything)} components, nested ones included "
             f"(limit {V2_COMPONENTS} with IS_COMPONENTS_V2)"
         )
-    text = sum(len(c.get("content") or "") for c in everything if c.get("type") == TEXT_DISPLAY)
+    # In UTF-16 units, the stricter count (an emoji is two), as the renderers budget.
+    text = sum(
+        len((c.get("content") or "").encode("utf-16-le")) // 2
+        for c in everything
+        if c.get("type") == TEXT_DISPLAY
+    )
     if text > V2_TEXT:
         problems.append(
             f"{where}: text displays total {text} characters "

@@ -22,7 +22,6 @@ import asyncio
 import copy
 import itertools
 import threading
-import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -230,9 +229,9 @@ class BotProcess:
 
         async def setup_then_identify() -> None:
             await setup()
-            self.setup_done = True
+            progressed(lambda: setattr(self, "setup_done", True))
             await self.bot.before_identify_hook(self.shard, initial=True)
-            self.identified_at = next(IDENTIFY_TURNS)
+            progressed(lambda: setattr(self, "identified_at", next(IDENTIFY_TURNS)))
 
         self.bot.setup_hook = setup_then_identify  # type: ignore[method-assign]
         self.guilds = {
@@ -270,11 +269,25 @@ class BotProcess:
         self.loop.close()
 
 
-async def until(condition: Callable[[], bool], seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the processes never got there"
-        await asyncio.sleep(0.005)
+# Notified by a process's thread whenever its start-up moves on (setup done, identified).
+PROGRESS = threading.Condition()
+
+
+def progressed(change: Callable[[], None]) -> None:
+    with PROGRESS:
+        change()
+        PROGRESS.notify_all()
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Waits, off the test's loop, until a process's thread makes `condition` true; the
+    timeout only ends a hang."""
+
+    def wait() -> None:
+        with PROGRESS:
+            assert PROGRESS.wait_for(condition, timeout=120), "the processes never got there"
+
+    await asyncio.to_thread(wait)
 
 
 @pytest.fixture

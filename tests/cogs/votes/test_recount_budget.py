@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -101,6 +100,9 @@ class Windows:
     def __init__(self, clock: FakeClock) -> None:
         self.clock = clock
         self.waiting: dict[StackupBot, list[tuple[datetime, asyncio.Future[None]]]] = {}
+        # Set whenever a process starts waiting for a window or a task ends: the only moments
+        # the processes can become quiet.
+        self.changed = asyncio.Event()
 
     def sleeper(self, bot: StackupBot) -> Callable[[datetime], asyncio.Future[None]]:
         waits = self.waiting.setdefault(bot, [])
@@ -108,9 +110,20 @@ class Windows:
         def sleep_until(moment: datetime) -> asyncio.Future[None]:
             future = asyncio.get_running_loop().create_future()
             waits.append((moment, future))
+            self.changed.set()
             return future
 
         return sleep_until
+
+    def watch(self, task: asyncio.Task) -> None:
+        task.add_done_callback(lambda _: self.changed.set())
+
+    async def until(self, condition: Callable[[], bool]) -> None:
+        """Waits for the processes to make `condition` true (the timeout only ends a hang)."""
+        async with asyncio.timeout(120):
+            while not condition():
+                self.changed.clear()
+                await self.changed.wait()
 
     def next(self) -> None:
         self.clock.advance(seconds=1)
@@ -184,14 +197,6 @@ def quiet(bot: StackupBot, windows: Windows, task: asyncio.Task) -> bool:
     return 0 < held == waiting and not (slots.queued and held < slots.size)
 
 
-async def until(condition: Callable[[], bool], seconds: float = 60.0) -> None:
-    """Polls: the processes wait on their database between steps."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the processes never settled"
-        await asyncio.sleep(0.002)
-
-
 @pytest.fixture
 async def two_processes(postgres_url) -> AsyncIterator[tuple[list[StackupBot], Windows, Discord]]:
     clock = FakeClock(T0)
@@ -224,9 +229,13 @@ async def test_two_processes_recounting_at_once_keep_to_one_budget(two_processes
 
     # A deploy: both processes' shards become ready at the same moment.
     tasks = [asyncio.ensure_future(Votes(bot).on_shard_ready(n)) for n, bot in enumerate(bots)]
+    for task in tasks:
+        windows.watch(task)
     moves = 0
     while not all(task.done() for task in tasks):
-        await until(lambda: all(quiet(b, windows, t) for b, t in zip(bots, tasks, strict=True)))
+        await windows.until(
+            lambda: all(quiet(b, windows, t) for b, t in zip(bots, tasks, strict=True))
+        )
         if not all(task.done() for task in tasks):
             windows.next()
             moves += 1
@@ -265,6 +274,16 @@ async def voted_as_discord_shows(bots: list[StackupBot], discord: Discord) -> No
     assert set(votes) == shown
 
 
+async def turns_until(condition: Callable[[], bool]) -> None:
+    """Gives the loop's other tasks turns (no time passes) until `condition` holds: on one
+    loop with nothing but these tasks, a few turns are all they need."""
+    for _ in range(100):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the tasks never got there")
+
+
 async def test_recounts_queued_together_go_in_newest_message_first():
     slots = NewestFirst(2)
     entered: list[int] = []
@@ -276,7 +295,7 @@ async def test_recounts_queued_together_go_in_newest_message_first():
             await leave.wait()
 
     queued = asyncio.gather(*(recount(m) for m in (11, 15, 12, 14, 13)))
-    await until(lambda: len(entered) == 2)
+    await turns_until(lambda: len(entered) == 2)
     assert entered == [15, 14] and (slots.held, slots.queued) == (2, 3)
     leave.set()
     await queued
@@ -296,7 +315,7 @@ async def test_a_recount_cancelled_while_queued_gives_its_turn_on():
     holder = asyncio.ensure_future(hold())
     await inside.wait()
     waiting = asyncio.ensure_future(hold())
-    await until(lambda: slots.queued == 1)
+    await turns_until(lambda: slots.queued == 1)
     waiting.cancel()
     leave.set()
     await holder
