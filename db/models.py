@@ -350,6 +350,26 @@ class VoteOption(SQLModel, table=True):
     value: int = Field(sa_type=SmallInteger)
 
 
+class ForgottenReaction(SQLModel, table=True):
+    """A member forgotten while this vote message was open. Their reactions on it may still
+    be in Discord (Stackup could not take them away, or a recount had read them just before),
+    so recounts leave this member's votes on it alone: those reactions never count again.
+    Goes with the message, or when it closes (closed messages are not recounted)."""
+
+    __tablename__ = "forgotten_reactions"
+
+    message_id: int = Field(
+        sa_type=BigInteger,
+        foreign_key="vote_messages.message_id",
+        ondelete="CASCADE",
+        primary_key=True,
+        sa_column_kwargs={"autoincrement": False},
+    )
+    member_id: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+
+
 class ToolTally(SQLModel, table=True):
     """A tool's members' figures in one guild: stacks, followers and votes on its pros and
     cons. Kept in step by the writes that change them (same transaction), so showing them

@@ -14,12 +14,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, or_, update
+from sqlalchemy import BigInteger, and_, bindparam, delete, literal, or_, tuple_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.advice import OPEN
 from bot.core.privacy import FORMER_MEMBER_ID, Departure, Forgotten, Posted, Reaction
+from bot.core.voting import BatchResult
 from db.models import (
     AdvicePost,
     AdvicePostTool,
@@ -28,6 +29,7 @@ from db.models import (
     ComparisonTool,
     Decision,
     Follow,
+    ForgottenReaction,
     GuildDeparture,
     GuildSettings,
     JobRun,
@@ -90,6 +92,29 @@ async def departures(
         statement = statement.where(GuildDeparture.guild_id == guild_id)
     rows = await session.exec(statement.order_by(GuildDeparture.left_at, GuildDeparture.guild_id))
     return [Departure(guild_id, left_at) for guild_id, left_at in rows.all()]
+
+
+async def undeparted_guilds(
+    session: AsyncSession, *, shard_ids: Sequence[int] | None, shard_count: int
+) -> list[int]:
+    """Guilds on these shards with rows of their own and no departure, in id order: the
+    guilds Stackup should be in. Every table `delete_guild_data` deletes by guild counts, so
+    a guild whose members only stacked tools, or only compared them, is found too."""
+    models = [Vote, VoteMessage, Decision]
+    models += [model for _, model in _GUILD_TABLES if model is not GuildDeparture]
+    first, *rest = [
+        select(model.guild_id).where(
+            model.guild_id.is_not(None), on_shards(model.guild_id, shard_ids, shard_count)
+        )
+        for model in models
+    ]
+    held = first.union(*rest).subquery()
+    rows = await session.exec(
+        select(held.c.guild_id)
+        .where(held.c.guild_id.not_in(select(GuildDeparture.guild_id)))
+        .order_by(held.c.guild_id)
+    )
+    return list(rows.all())
 
 
 # -- votes, with the counters that count them ------------------------------------------------
@@ -270,7 +295,9 @@ async def forget_member(
     the pros and cons they added (with other members' votes on those), in one guild or every
     one; their advice posts stay, asked by a former member."""
     scope = _Scope(member_id, guild_id)
+    await _forget_reactions(session, scope)
     reactions = await _reactions_of(session, scope)
+    votes_moved = await _votes_moved(session, scope)
     recommended_in = await session.exec(
         select(Recommendation.post_id).where(*scope.recommendations()).distinct()
     )
@@ -279,6 +306,7 @@ async def forget_member(
     on_theirs, messages = await _drop_votes_on_their_items(session, scope)
     kept = await _former_member_posts(session, scope)
     posts_changed.update(post_id for post_id, status in kept if status == OPEN)
+    await _drop_reasons_they_wrote(session, scope)
     recommendations = await _delete(session, Recommendation, *scope.recommendations())
     decisions = await _delete(session, Decision, *scope.of(Decision))
     pros_cons = await _delete(session, ProCon, *scope.of(ProCon, ProCon.author_id))
@@ -296,6 +324,77 @@ async def forget_member(
         posts_changed=tuple(await _open_posts(session, posts_changed)),
         reactions=tuple(reactions),
         messages=tuple(messages),
+        votes_moved=votes_moved,
+    )
+
+
+async def _forget_reactions(session: AsyncSession, scope: _Scope) -> None:
+    """Recounts of every open vote message in scope leave the member out from now on: their
+    reactions may stay in Discord (no Manage Messages to take them away, a recount that read
+    them just before), and must never count again. The forget's first write: on SQLite it
+    takes the one writer's lock, on PostgreSQL it holds the messages (for key share, in id
+    order) against a vote batch, so a batch's recount is written either before the forget,
+    its votes going with the rest, or after, leaving the member out."""
+    messages = select(VoteMessage.message_id, literal(scope.member_id, BigInteger)).where(
+        VoteMessage.is_open.is_(True)  # type: ignore[attr-defined]
+    )
+    if scope.guild_id is not None:
+        messages = messages.where(VoteMessage.guild_id == scope.guild_id)
+    await session.exec(
+        dialect_insert(session)(ForgottenReaction)
+        .from_select(["message_id", "member_id"], messages.order_by(VoteMessage.message_id))
+        .on_conflict_do_nothing(index_elements=["message_id", "member_id"])
+    )
+
+
+async def _votes_moved(session: AsyncSession, scope: _Scope) -> BatchResult:
+    """What the member's votes are counted in, read before they go, as a vote batch reports
+    it: the targets, the open advice posts ranking them, and the open vote messages (in the
+    guild) listing them."""
+    moved = BatchResult()
+    found = await session.exec(
+        select(Vote.target_kind, Vote.target_id).where(*scope.of(Vote)).distinct()
+    )
+    for kind, target_id in found.all():
+        moved.changed_targets[VoteTarget(kind)].add(target_id)
+    posts: set[int] = set()
+    for chunk in _chunks(moved.changed_targets.get(VoteTarget.RECOMMENDATION, ())):
+        ranked_in = await session.exec(
+            select(Recommendation.post_id).where(Recommendation.id.in_(chunk)).distinct()  # type: ignore[union-attr]
+        )
+        posts.update(ranked_in.all())
+    moved.changed_posts = set(await _open_posts(session, posts))
+    in_guild = [] if scope.guild_id is None else [VoteMessage.guild_id == scope.guild_id]
+    for kind, targets in moved.changed_targets.items():
+        for chunk in _chunks(targets):
+            listing = await session.exec(
+                select(VoteOption.message_id)
+                .join(VoteMessage, VoteMessage.message_id == VoteOption.message_id)
+                .where(
+                    *in_guild,
+                    VoteMessage.target_kind == kind.value,
+                    VoteMessage.is_open.is_(True),  # type: ignore[attr-defined]
+                    VoteOption.target_id.in_(chunk),  # type: ignore[attr-defined]
+                )
+                .distinct()
+            )
+            moved.changed_messages[kind].update(listing.all())
+    return moved
+
+
+async def _drop_reasons_they_wrote(session: AsyncSession, scope: _Scope) -> None:
+    """A post closed accepting one of their recommendations left the asker a decision that
+    copied its reason: those words were the member's and go; the choice stays the asker's."""
+    theirs = select(Recommendation.post_id, Recommendation.tool_id, Recommendation.reason).where(
+        *scope.recommendations()
+    )
+    await session.exec(
+        update(Decision)
+        .where(
+            Decision.reason != "",
+            tuple_(Decision.advice_post_id, Decision.chosen_tool_id, Decision.reason).in_(theirs),
+        )
+        .values(reason="")
     )
 
 

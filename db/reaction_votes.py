@@ -36,6 +36,7 @@ from bot.core.voting import (
 from db.models import (
     AdvicePost,
     Decision,
+    ForgottenReaction,
     GuildDeparture,
     ProCon,
     Recommendation,
@@ -87,11 +88,34 @@ async def register_vote_message(
 async def close_vote_messages(session: AsyncSession, message_ids: Iterable[int]) -> None:
     ids = list(message_ids)
     for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
         await session.exec(
             update(VoteMessage)
-            .where(VoteMessage.message_id.in_(ids[start : start + CHUNK]))  # type: ignore[attr-defined]
+            .where(VoteMessage.message_id.in_(chunk))  # type: ignore[attr-defined]
             .values(is_open=False)
         )
+        # A closed message is never recounted: the forgotten members it names need not be
+        # kept any longer.
+        await session.exec(
+            delete(ForgottenReaction).where(ForgottenReaction.message_id.in_(chunk))  # type: ignore[attr-defined]
+        )
+
+
+async def forgotten_members(
+    session: AsyncSession, message_ids: Iterable[int]
+) -> dict[int, frozenset[int]]:
+    """The members forgotten while each message was open: recounts leave their votes alone."""
+    ids = sorted(set(message_ids))
+    found: dict[int, set[int]] = defaultdict(set)
+    for start in range(0, len(ids), CHUNK):
+        rows = await session.exec(
+            select(ForgottenReaction.message_id, ForgottenReaction.member_id).where(
+                ForgottenReaction.message_id.in_(ids[start : start + CHUNK])  # type: ignore[attr-defined]
+            )
+        )
+        for message_id, member_id in rows.all():
+            found[message_id].add(member_id)
+    return {message_id: frozenset(members) for message_id, members in found.items()}
 
 
 async def load_vote_messages(
@@ -281,24 +305,29 @@ async def apply_vote_batch(
     """Apply reaction events and recounts, in arrival order, inside the caller's transaction."""
     result = BatchResult()
     messages = await load_vote_messages(session, (item.message_id for item in items), lock=True)
-    by_kind = _steps_by_key(items, messages, result)
-    for kind, keyed in by_kind.items():
-        await _apply_kind(session, kind, keyed, now=now, result=result)
     touched = sorted({m for m, info in messages.items() if info.is_open})
-    for message_id in touched:
-        info = messages[message_id]
-        changed = result.changed_targets.get(info.kind, set())
-        if any(option.target_id in changed for option in info.options.values()):
-            result.changed_messages[info.kind].add(message_id)
-    recounted = sorted(
-        {item.message_id for item in items if isinstance(item, Recount)} & set(touched)
-    )
+    # Written first: on SQLite the first write opens the transaction and takes the one
+    # writer's lock, so a forget cannot commit between the reads below and this batch's
+    # writes (on PostgreSQL the messages' locks above do that).
     for start in range(0, len(touched), CHUNK):
         await session.exec(
             update(VoteMessage)
             .where(VoteMessage.message_id.in_(touched[start : start + CHUNK]))  # type: ignore[attr-defined]
             .values(last_vote_at=now)
         )
+    by_kind = _steps_by_key(items, messages, result)
+    # Read once the messages are held: a member forgotten before this batch's recounts are
+    # written is left out of them, however long ago their reactions were read.
+    recounted = sorted({item.message_id for item in items if isinstance(item, Recount)})
+    forgotten = await forgotten_members(session, recounted)
+    for kind, keyed in by_kind.items():
+        await _apply_kind(session, kind, keyed, forgotten, now=now, result=result)
+    for message_id in touched:
+        info = messages[message_id]
+        changed = result.changed_targets.get(info.kind, set())
+        if any(option.target_id in changed for option in info.options.values()):
+            result.changed_messages[info.kind].add(message_id)
+    recounted = sorted(set(recounted) & set(touched))
     for start in range(0, len(recounted), CHUNK):
         await session.exec(
             update(VoteMessage)
@@ -337,6 +366,7 @@ async def _apply_kind(
     session: AsyncSession,
     kind: VoteTarget,
     keyed: Mapping[tuple, list[tuple[int, object, VoteMessageInfo]]],
+    forgotten: Mapping[int, frozenset[int]],
     *,
     now: datetime,
     result: BatchResult,
@@ -347,7 +377,7 @@ async def _apply_kind(
     pairs = {key for key in keyed if key[0] != "recount"}
     owners = {message.message_id for *_, message in recounts}
     held = await current_votes(session, kind, pairs, owners)
-    ordered = _ordered_steps(keyed, recounts, held)
+    ordered = _ordered_steps(keyed, recounts, held, forgotten)
     writes = _plan_writes(kind, ordered, held, now=now, result=result)
     moves = _Moves()
     await _delete_votes(session, kind, writes.deletes, moves)
@@ -360,10 +390,13 @@ def _ordered_steps(
     keyed: Mapping[tuple, list[tuple[int, object, VoteMessageInfo]]],
     recounts: Sequence[tuple[int, object, VoteMessageInfo]],
     held: Mapping[tuple[int, int], tuple[int, int | None]],
+    forgotten: Mapping[int, frozenset[int]],
 ) -> dict[tuple[int, int], list[tuple[int, Step, VoteMessageInfo]]]:
     """Each (target, member)'s steps in arrival order: its events', and each recount's that
     lists the target. A recount's voters are the members holding a vote its message owns and
-    those with a step already (an event of this batch, or an earlier recount)."""
+    those with a step already (an event of this batch, or an earlier recount). Members
+    forgotten while the message was open are left out of its recounts, reactions and votes
+    alike: their reactions there may predate the forget, so only their live events count."""
     ordered: dict[tuple[int, int], list[tuple[int, Step, VoteMessageInfo]]] = defaultdict(list)
     for key, entries in keyed.items():
         if key[0] != "recount":
@@ -371,14 +404,15 @@ def _ordered_steps(
     for seq, recount, message in recounts:
         assert isinstance(recount, Recount)
         targets = {o.target_id for o in message.options.values()}
+        gone = forgotten.get(recount.message_id, frozenset())
+        left_out = {message.excluded_member_id, *gone}
         voters = {
             m for (t, m), (_, owner) in held.items() if t in targets and owner == recount.message_id
         } | {m for (t, m) in ordered if t in targets}
         reactors = {
-            emoji: frozenset(members - {message.excluded_member_id})
-            for emoji, members in recount.reactors.items()
+            emoji: frozenset(members - left_out) for emoji, members in recount.reactors.items()
         }
-        steps = recount_steps(message.options.values(), reactors, voters, recount.message_id)
+        steps = recount_steps(message.options.values(), reactors, voters - gone, recount.message_id)
         for key, step in steps.items():
             ordered[key].append((seq, step, message))
     for entries in ordered.values():

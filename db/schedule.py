@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, exists, func, or_, update
 from sqlmodel import select
@@ -13,9 +14,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.advice import CLOSED, DEFAULT_IDLE_DAYS, OPEN, GuildConfig
 from bot.core.schedule import Claim, DigestSchedule, PostClock, digest_schedule_of
-from db.models import AdvicePost, GuildSettings, JobRun, Recommendation
+from db.models import AdvicePost, GuildDeparture, GuildSettings, JobRun, Recommendation
 from db.shards import on_shards
 from db.tallies import dialect_insert
+
+
+def _not_departed(guild_column: Any) -> Any:
+    """Not in a guild Stackup has left: nothing can be sent there (Discord refuses it), so an
+    idle post would be closed with a verdict nobody sees, and a digest would fail every week,
+    while the guild may still add the bot back and find its posts as they were."""
+    return guild_column.not_in(select(GuildDeparture.guild_id))
 
 
 def guild_config(row: GuildSettings | None, guild_id: int) -> GuildConfig:
@@ -42,8 +50,8 @@ async def open_post_clocks(
     post_ids: Sequence[int] | None = None,
     guild_id: int | None = None,
 ) -> list[PostClock]:
-    """The clocks of open posts in the guilds of these shards (of these posts, or of this
-    guild, if named)."""
+    """The clocks of open posts in the guilds of these shards that Stackup is still in (of
+    these posts, or of this guild, if named)."""
     has_recommendation = exists().where(Recommendation.post_id == AdvicePost.id)
     statement = (
         select(
@@ -57,7 +65,11 @@ async def open_post_clocks(
             AdvicePost.idle_warning_sent_at,
         )
         .outerjoin(GuildSettings, GuildSettings.guild_id == AdvicePost.guild_id)  # type: ignore[arg-type]
-        .where(AdvicePost.status == OPEN, on_shards(AdvicePost.guild_id, shard_ids, shard_count))
+        .where(
+            AdvicePost.status == OPEN,
+            on_shards(AdvicePost.guild_id, shard_ids, shard_count),
+            _not_departed(AdvicePost.guild_id),
+        )
         .order_by(AdvicePost.id)
     )
     if post_ids is not None:
@@ -98,7 +110,7 @@ async def unannounced_closes(
     closed_before: datetime,
 ) -> list[tuple[int, int]]:
     """(post, idle days) of posts closed between `closed_since` and `closed_before` whose
-    verdict did not go out."""
+    verdict did not go out, in guilds Stackup is still in."""
     rows = await session.exec(
         select(AdvicePost.id, func.coalesce(GuildSettings.idle_days, DEFAULT_IDLE_DAYS))
         .outerjoin(GuildSettings, GuildSettings.guild_id == AdvicePost.guild_id)  # type: ignore[arg-type]
@@ -108,6 +120,7 @@ async def unannounced_closes(
             AdvicePost.closed_at >= closed_since,  # type: ignore[operator]
             AdvicePost.closed_at < closed_before,  # type: ignore[operator]
             on_shards(AdvicePost.guild_id, shard_ids, shard_count),
+            _not_departed(AdvicePost.guild_id),
         )
         .order_by(AdvicePost.id)
     )
@@ -281,10 +294,12 @@ async def digest_schedules(
     shard_count: int,
     guild_id: int | None = None,
 ) -> list[DigestSchedule]:
-    """The digests of guilds on these shards that chose a digest channel."""
+    """The digests of guilds on these shards that chose a digest channel and that Stackup is
+    still in."""
     statement = select(GuildSettings).where(
         GuildSettings.digest_channel_id.is_not(None),  # type: ignore[union-attr]
         on_shards(GuildSettings.guild_id, shard_ids, shard_count),
+        _not_departed(GuildSettings.guild_id),
     )
     if guild_id is not None:
         statement = statement.where(GuildSettings.guild_id == guild_id)

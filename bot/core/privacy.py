@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
+from bot.core.voting import BatchResult
+
 # A server's settings and data are deleted this long after Stackup leaves it (kicked, or the
 # server deleted); coming back before then keeps everything.
 KEPT_AFTER_LEAVING = timedelta(days=30)
@@ -78,6 +80,9 @@ class Forgotten:
     reactions: tuple[Reaction, ...] = field(default=(), repr=False)
     # Stackup's messages that showed their recommendations and decisions, name and words.
     messages: tuple[Posted, ...] = field(default=(), repr=False)
+    # What their votes were counted in, as a vote batch reports it: the counts those items'
+    # messages show moved, and each feature shows its own again.
+    votes_moved: BatchResult = field(default_factory=BatchResult, repr=False)
 
     @property
     def removed(self) -> dict[str, int]:

@@ -58,7 +58,7 @@ def forgotten_message(forgotten: Forgotten) -> str:
     if forgotten.reactions:
         lines.append(
             f"Stackup is taking away your {_plural(len(forgotten.reactions), 'reaction')} on its "
-            "open vote messages, so that no recount counts them again."
+            "open vote messages; any it cannot take away no longer count."
         )
     lines.append(STAYS_IN_DISCORD)
     return "\n".join(lines)
@@ -72,9 +72,9 @@ def left_in_discord_message(left: int) -> str:
     """Some of Stackup's messages or the member's reactions could not be removed (no Manage
     Messages, Discord failed)."""
     return (
-        f"{_plural(left, 'message or reaction')} could not be removed from Discord. Remove "
-        "your reactions yourself: while they are on Stackup's vote messages, a recount counts "
-        "them again."
+        f"{_plural(left, 'message or reaction')} could not be removed from Discord. Your "
+        "reactions there no longer count as votes, but stay visible: remove them yourself if "
+        "you want them gone."
     )
 
 
@@ -95,6 +95,7 @@ def forget_user_report(member_id: int, forgotten: Forgotten) -> str:
     if forgotten.reactions:
         lines.append(
             f"  {_plural(len(forgotten.reactions), 'reaction')} of theirs are still on open vote "
-            "messages: a recount counts them again unless they (or a moderator) remove them"
+            "messages: they no longer count, but stay visible until they (or a moderator) "
+            "remove them"
         )
     return "\n".join(lines)

@@ -30,6 +30,7 @@ from bot.core.advice import (
     verdict_tool,
 )
 from bot.core.comparison import ToolRef
+from bot.core.privacy import FORMER_MEMBER_ID
 from bot.core.schedule import PostClock, PostWork
 from bot.core.voting import DOWN, UP, Option, VoteTarget
 from bot.errors import InvalidInput, NotAllowed
@@ -120,7 +121,9 @@ async def _close(
     post.last_activity_at = now
     post.accepted_tool_id = accepted.tool.id if accepted else None
     post.verdict_tool_id = verdict.id if verdict else None
-    if accepted is not None:
+    # A decision is a member's own record ("I chose Flask"); a former member has none, as
+    # forgetting deleted theirs. The post keeps its accepted tool and verdict all the same.
+    if accepted is not None and post.asker_id != FORMER_MEMBER_ID:
         others = [t for t in before.tools if t.id != accepted.tool.id]
         add_post_decision(
             session,
@@ -274,7 +277,8 @@ class AdviceService:
         closer_role_ids: Sequence[int] = (),
         accepted_tool_id: int | None = None,
     ) -> AdviceSummary:
-        """Close the post with its verdict; an accepted tool becomes the asker's decision."""
+        """Close the post with its verdict; an accepted tool becomes the asker's decision
+        (unless the asker is a former member)."""
         now = self._clock()
         async with self._sessions() as session, session.begin():
             # Locked: of two closes at once, the second sees the first's verdict.

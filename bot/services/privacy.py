@@ -20,7 +20,8 @@ from db.engine import SessionFactory
 from db.schedule import claim_run, finish_run
 from db.types import utcnow
 
-DEPARTURE_JOB = "guild-data-deletion"
+# The `job_runs` job of a left guild's deletion: its claim, and the record that it ran.
+DELETION_RUN = "guild-data-deletion"
 
 
 class PrivacyService:
@@ -60,6 +61,22 @@ class PrivacyService:
                 guild_id=guild_id,
             )
 
+    async def undeparted_guilds(self) -> list[int]:
+        """This process's guilds with data and no departure: those Stackup should be in."""
+        async with self._sessions() as session:
+            return await queries.undeparted_guilds(
+                session, shard_ids=self._shard_ids, shard_count=self._shard_count
+            )
+
+    async def guilds_left(self, guild_ids: Sequence[int]) -> list[Departure]:
+        """Stackup left these guilds now (found gone at start), in one transaction."""
+        now = self.clock()
+        async with self._sessions() as session, session.begin():
+            return [
+                await queries.record_departure(session, guild_id, now)
+                for guild_id in sorted(set(guild_ids))
+            ]
+
     async def delete_departed(self, guild_id: int) -> dict[str, int] | None:
         """Delete every row of a guild Stackup left long enough ago: rows deleted per table,
         or None if it is not due (back since, not long enough, or deleted by another
@@ -70,7 +87,7 @@ class PrivacyService:
             return None
         departure = found[0]
         run = {
-            "job": DEPARTURE_JOB,
+            "job": DELETION_RUN,
             "scope": guild_id,
             "period": departure.period,
             "claimer": self.claimer,
@@ -88,7 +105,7 @@ class PrivacyService:
                 await finish_run(session, **run, now=now, outcome="came back: nothing deleted")
                 return None
             deleted = await queries.delete_guild_data(
-                session, guild_id, post_jobs=(ANNOUNCE_JOB,), kept_job=DEPARTURE_JOB
+                session, guild_id, post_jobs=(ANNOUNCE_JOB,), kept_job=DELETION_RUN
             )
             rows = sum(deleted.values())
             await finish_run(session, **run, now=now, outcome=f"deleted {rows} rows")

@@ -61,7 +61,8 @@ class ScheduleService:
     async def open_posts(
         self, post_ids: Sequence[int] | None = None, *, guild_id: int | None = None
     ) -> list[PostClock]:
-        """Open posts in this process's guilds (of `post_ids`, or of one guild, if given)."""
+        """Open posts in this process's guilds (of `post_ids`, or of one guild, if given); none
+        of a guild Stackup has left: its posts wait, untouched, in case the bot comes back."""
         async with self._sessions() as session:
             return await queries.open_post_clocks(
                 session,
@@ -144,6 +145,7 @@ class ScheduleService:
     # -- digests --------------------------------------------------------------------------
 
     async def digest_schedules(self, guild_id: int | None = None) -> list[DigestSchedule]:
+        """Digests of this process's guilds (of one guild, if named), but those Stackup left."""
         async with self._sessions() as session:
             return await queries.digest_schedules(
                 session,

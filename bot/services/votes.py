@@ -68,6 +68,8 @@ class VoteService:
         self._drain: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
+        # Set, and replaced by a fresh one, each time a message's recounts end.
+        self._unheld = asyncio.Event()
         self.stats = VoteStats()
         self._reaction_budget: RestBudget | None = None
 
@@ -111,6 +113,8 @@ class VoteService:
         else:
             self._holds.pop(message_id, None)
             self._queue.extend(self._held.pop(message_id, []))
+            unheld, self._unheld = self._unheld, asyncio.Event()
+            unheld.set()
         self._kick()
 
     @property
@@ -121,6 +125,15 @@ class VoteService:
         """Until every queued event is written (or given up on)."""
         while self._queue or (self._drain is not None and not self._drain.done()):
             await self._idle.wait()
+
+    async def wait_received(self) -> None:
+        """Until every event received so far is written: the queued ones, and those held
+        behind a recount in flight now (they are queued when it ends). A member forgotten
+        next has no vote of theirs from before it written after it."""
+        held = set(self._holds)
+        while held & self._holds.keys():
+            await self._unheld.wait()
+        await self.wait_idle()
 
     def _kick(self) -> None:
         if self._drain is None or self._drain.done():

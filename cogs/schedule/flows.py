@@ -26,7 +26,7 @@ from bot.render.scheduled import reminder_message, warning_message
 from bot.timers import Job
 from cogs._shared.discord_io import chart_file
 from cogs.schedule.jobs import (
-    DEPARTURE_JOB,
+    DEPARTURE_TIMER,
     departure_deadline,
     departure_job,
     digest_deadline,
@@ -295,7 +295,8 @@ class ScheduledWork:
         log.info("guild %d: digest for %s sent", schedule.guild_id, schedule.period(moment))
 
     async def guild_configured(self, guild_id: int) -> None:
-        """Idle days or the digest changed: the guild's timers follow."""
+        """Idle days or the digest changed, or the bot is back in the guild: its timers
+        follow."""
         for post in await self.service.open_posts(guild_id=guild_id):
             self.schedule_post(post)
         self._digests_done.pop(guild_id, None)
@@ -330,12 +331,37 @@ class ScheduledWork:
         self.timers.cancel(departure_job(guild_id))
         if await self.bot.services.privacy.guild_back(guild_id):
             log.info("guild %d: Stackup is back, its data stays", guild_id)
+            # Its posts and digest were left alone while it was gone: they run again now,
+            # not at the next sweep (an overdue post is warned first, then closed later).
+            await self.guild_configured(guild_id)
 
     async def guilds_present(self, guild_ids: Iterable[int]) -> None:
         """Stackup is in these servers (at start, every one): those it had left, and was added
         back to while it was down, keep their data. The others cost no query."""
         for guild_id in sorted(self._departed.intersection(guild_ids)):
             await self.guild_back(guild_id)
+
+    async def guilds_gone_at_start(self) -> None:
+        """Servers of this process's shards that have data but that the bot is not in once
+        every shard is ready were left while it was down: Discord sends no GUILD_DELETE for
+        those, so they are recorded as left now and their data goes 30 days from now. A server
+        unavailable in an outage is in the cache all the same, so it counts as present."""
+        privacy = self.bot.services.privacy
+        gone = [g for g in await privacy.undeparted_guilds() if self.bot.get_guild(g) is None]
+        if not gone:
+            return
+        for departure in await privacy.guilds_left(gone):
+            self.schedule_departure(departure)
+            log.info(
+                "guild %d left while the bot was down: its data is deleted at %s",
+                departure.guild_id,
+                departure.due_at,
+            )
+        # A server that added the bot back meanwhile had its join handled before the write:
+        # looked at again after it, so the join wins.
+        for guild_id in gone:
+            if self.bot.get_guild(guild_id) is not None:
+                await self.guild_back(guild_id)
 
     async def departure_due(self, guild_id: int) -> None:
         """A left server's time is up: its data goes, once, by whichever process claims it."""
@@ -366,7 +392,7 @@ class ScheduledWork:
 
     async def _sweep_departures(self) -> None:
         """Due deletions run; any departure without a timer (or a gone one's timer) is fixed."""
-        scheduled = self.timers.job_ids(f"{DEPARTURE_JOB}:")
+        scheduled = self.timers.job_ids(f"{DEPARTURE_TIMER}:")
         now = self.service.clock()
         departures = await self.bot.services.privacy.departures()
         for departure in departures:

@@ -23,7 +23,9 @@ VOTE_REPAIR_JOB = "vote-repair"
 STATS_JOB = "external-stats"
 POST_JOB = "post"
 DIGEST_JOB = "digest"
-DEPARTURE_JOB = "departure"
+# The timer of a left guild's deletion is "departure:<guild>"; its run in `job_runs` is
+# bot.services.privacy.DELETION_RUN.
+DEPARTURE_TIMER = "departure"
 
 
 def post_job(post_id: int) -> str:
@@ -35,7 +37,7 @@ def digest_job(guild_id: int) -> str:
 
 
 def departure_job(guild_id: int) -> str:
-    return f"{DEPARTURE_JOB}:{guild_id}"
+    return f"{DEPARTURE_TIMER}:{guild_id}"
 
 
 @contextmanager
@@ -71,7 +73,7 @@ async def departure_deadline(bot: StackupBot, guild_id: int) -> None:
     await bot.wait_until_ready()
     if not bot.flows.schedule.active:
         return
-    with _logged(bot, DEPARTURE_JOB, departure_job(guild_id)):
+    with _logged(bot, DEPARTURE_TIMER, departure_job(guild_id)):
         await bot.flows.schedule.departure_due(guild_id)
 
 

@@ -225,8 +225,10 @@ class Meta(commands.Cog):
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
-        """Every server the bot is in at start, whether or not each became available first."""
+        """Every server the bot is in at start, whether or not each became available first,
+        keeps its data; one it has data of but is not in was left while it was down."""
         await self.bot.flows.schedule.guilds_present(guild.id for guild in self.bot.guilds)
+        await self.bot.flows.schedule.guilds_gone_at_start()
 
     async def _settings_embed(self, guild: discord.Guild, config: GuildConfig) -> discord.Embed:
         """The settings as saved, with what Stackup lacks in the channels they name."""

@@ -85,13 +85,17 @@ class ConfirmForget(
         assert interaction.guild_id is not None
         bot = bot_of(interaction)
         await interaction.response.defer()
-        # Votes of theirs still queued are written first, then deleted with the rest.
-        await bot.services.votes.wait_idle()
+        # Votes of theirs already received (queued, or held behind a recount in flight) are
+        # written first, then deleted with the rest.
+        await bot.services.votes.wait_received()
         forgotten = await bot.services.privacy.forget_member(
             self.member_id, guild_id=interaction.guild_id
         )
         for post_id in forgotten.posts_changed:
             bot.flows.advice.ranking_changed(post_id)
+        # The counts their votes were in moved: each feature shows its own again, as after a
+        # vote batch (rankings, decisions' 👍, pros and cons lists).
+        bot.dispatch("stackup_votes_applied", forgotten.votes_moved)
         await interaction.edit_original_response(
             content=forgotten_message(forgotten), embed=None, view=None
         )

@@ -13,24 +13,29 @@ from sqlmodel import SQLModel, select
 
 from bot.core.advice import NewPost
 from bot.core.privacy import FORMER_MEMBER_ID, KEPT_AFTER_LEAVING, Reaction
-from bot.core.voting import DOWN
+from bot.core.voting import DOWN, UP, ReactionEvent, Recount
 from bot.services.advice import AdviceService
-from bot.services.privacy import DEPARTURE_JOB, PrivacyService
+from bot.services.privacy import DELETION_RUN, PrivacyService
 from bot.services.schedule import ANNOUNCE_JOB
+from bot.services.votes import VoteService
 from db import community, decisions
 from db.models import (
     AdvicePost,
     CompareDay,
+    Decision,
+    ForgottenReaction,
     GuildDeparture,
     GuildSettings,
     JobRun,
     ProCon,
     Recommendation,
+    Tool,
     Vote,
     VoteMessage,
     VoteTarget,
 )
 from db.pros_cons import add_reason
+from db.reaction_votes import close_vote_messages
 from db.votes import cast_vote
 from tests.conftest import FakeClock, add_tools, rows
 from tests.counters import counter_mismatches
@@ -169,11 +174,18 @@ async def count_by_guild(db) -> dict[str, dict[int | None, int]]:
     return counts
 
 
+# Kept of a forgotten member on purpose, and checked on its own (`forgotten_on`): the open vote
+# messages whose recounts leave them out.
+KEPT_OF_THE_FORGOTTEN = {"forgotten_reactions"}
+
+
 async def member_rows(db, member_id: int) -> dict[str, list]:
-    """What the schema holds of a member, wherever it names them."""
+    """What the schema holds of a member, wherever it names them (but KEPT_OF_THE_FORGOTTEN)."""
     async with db() as session:
         found = {}
         for table in SQLModel.metadata.sorted_tables:
+            if table.name in KEPT_OF_THE_FORGOTTEN:
+                continue
             for column in ("member_id", "author_id", "asker_id", "excluded_member_id"):
                 if column in table.c:
                     # Recommendations name their guild through their post.
@@ -182,6 +194,15 @@ async def member_rows(db, member_id: int) -> dict[str, list]:
                     if hits := result.all():
                         found[f"{table.name}.{column}"] = sorted(set(hits), key=str)
         return found
+
+
+async def forgotten_on(db, member_id: int) -> set[int]:
+    """The vote messages whose recounts leave the member out."""
+    found = await rows(
+        db,
+        select(ForgottenReaction.message_id).where(ForgottenReaction.member_id == member_id),
+    )
+    return set(found)
 
 
 def service(db, clock, claimer: str = "host-0") -> PrivacyService:
@@ -285,7 +306,7 @@ async def test_a_departed_server_is_deleted_only_once_due(db, world, clock):
     runs = await rows(db, select(JobRun.job, JobRun.scope))
     # The guild's own job runs went (its posts' too); the deletion's record stays.
     assert {tuple(run) for run in runs} == {
-        (DEPARTURE_JOB, G1),
+        (DELETION_RUN, G1),
         ("digest", G2),
         (ANNOUNCE_JOB, world[G2]["ada_post"]),
     }
@@ -313,7 +334,7 @@ async def test_processes_racing_for_a_deletion_delete_once(db, world, clock):
     results = await asyncio.gather(*(racer.delete_departed(G1) for racer in racers))
 
     assert sum(result is not None for result in results) == 1
-    (run,) = await rows(db, select(JobRun).where(JobRun.job == DEPARTURE_JOB))
+    (run,) = await rows(db, select(JobRun).where(JobRun.job == DELETION_RUN))
     winner = next(r for r, result in zip(racers, results, strict=True) if result is not None)
     assert run.claimed_by == winner.claimer and run.outcome.startswith("deleted ")
     assert await counter_mismatches(db) == []
@@ -328,6 +349,26 @@ async def test_departures_are_served_by_the_process_of_their_shard(db, clock):
     assert [d.guild_id for d in await on_1.departures()] == [G2]
 
 
+async def test_the_guilds_with_data_and_no_departure_are_those_of_each_shard(db, world, clock):
+    """What the bot checks at start against the servers it is in: a guild whose only rows
+    are compare days is found too; catalog rows (no guild) and departed guilds are not."""
+    g3 = 1002 << 22  # on shard 0, with nothing but a day of comparisons
+    (flask,) = await rows(db, select(Tool.id).where(Tool.slug == "flask"))
+    async with db() as session, session.begin():
+        session.add(CompareDay(guild_id=g3, tool_id=flask, day=date(2026, 11, 24), runs=1))
+    on_0 = PrivacyService(db, shard_ids=[0], shard_count=2, clock=clock.now)
+    on_1 = PrivacyService(db, shard_ids=[1], shard_count=2, clock=clock.now)
+    assert await service(db, clock).undeparted_guilds() == [G1, G2, g3]
+    assert (await on_0.undeparted_guilds(), await on_1.undeparted_guilds()) == ([G1, g3], [G2])
+
+    clock.advance(days=2)
+    departures = await on_0.guilds_left([g3, G1, g3])
+
+    assert [(d.guild_id, d.left_at) for d in departures] == [(G1, clock.now()), (g3, clock.now())]
+    assert await on_0.undeparted_guilds() == []
+    assert [d.guild_id for d in await on_0.departures()] == [G1, g3]
+
+
 async def test_forgetting_a_member_takes_their_reaction_cast_votes_on_open_messages(
     db, world, clock
 ):
@@ -340,3 +381,148 @@ async def test_forgetting_a_member_takes_their_reaction_cast_votes_on_open_messa
         )
     forgotten = await service(db, clock).forget_member(ADA, guild_id=None)
     assert forgotten.reactions == (Reaction(G1 + 100, world[G1]["ben_rec_message"], DOWN),)
+
+
+async def recount(votes: VoteService, message_id: int, **reactors: set[int]) -> None:
+    """A recount of the message as if it had read these reactions (by emoji name)."""
+    emojis = {"up": UP, "down": DOWN}
+    votes.begin_recount(message_id)
+    votes.finish_recount(
+        Recount(message_id, {emojis[name]: frozenset(who) for name, who in reactors.items()})
+    )
+    await votes.wait_idle()
+
+
+async def votes_of(db, member_id: int, guild_id: int | None = None) -> list[tuple[str, int, int]]:
+    """The member's votes (in one server, if named)."""
+    statement = select(Vote.target_kind, Vote.target_id, Vote.value).where(
+        Vote.member_id == member_id
+    )
+    if guild_id is not None:
+        statement = statement.where(Vote.guild_id == guild_id)
+    return await rows(db, statement)
+
+
+async def test_recounts_after_the_forget_leave_the_member_out_and_live_votes_count(
+    db, world, clock
+):
+    w = world[G1]
+    await service(db, clock).forget_member(ADA, guild_id=G1)
+    open_in_g1 = await rows(
+        db,
+        select(VoteMessage.message_id).where(VoteMessage.guild_id == G1, VoteMessage.is_open),
+    )
+    assert await forgotten_on(db, ADA) == set(open_in_g1) and w["ben_rec_message"] in open_in_g1
+    votes = VoteService(db, clock=clock.now)
+
+    # Her 👎 is still on Ben's recommendation (Stackup could not take it away, or a recount
+    # in flight had read it before the forget): the recount does not count it again.
+    await recount(votes, w["ben_rec_message"], down={ADA})
+    assert await votes_of(db, ADA, G1) == []
+    # A reaction of hers after the forget counts, and a recount leaves it be, old 👎 or not.
+    votes.submit(ReactionEvent(w["ben_rec_message"], ADA, UP, added=True))
+    await votes.wait_idle()
+    await recount(votes, w["ben_rec_message"], up={ADA}, down={ADA})
+    await recount(votes, w["ben_rec_message"])
+    assert await votes_of(db, ADA, G1) == [(VoteTarget.RECOMMENDATION.value, w["ben_rec"], 1)]
+    assert await counter_mismatches(db) == []
+
+    # Closed, a message is never recounted: whom it leaves out goes.
+    async with db() as session, session.begin():
+        await close_vote_messages(session, [w["ben_rec_message"]])
+    assert w["ben_rec_message"] not in await forgotten_on(db, ADA)
+
+
+async def test_forget_user_leaves_the_member_out_of_recounts_in_every_server(db, world, clock):
+    await service(db, clock).forget_member(ADA, guild_id=None)
+    votes = VoteService(db, clock=clock.now)
+    for guild_id in (G1, G2):
+        await recount(votes, world[guild_id]["ben_rec_message"], down={ADA})
+    assert await votes_of(db, ADA) == []
+    assert await counter_mismatches(db) == []
+    # Forgotten again: nothing twice.
+    await service(db, clock).forget_member(ADA, guild_id=None)
+    assert len(await forgotten_on(db, ADA)) == len(
+        await rows(db, select(VoteMessage.message_id).where(VoteMessage.is_open))
+    )
+
+
+async def test_the_forget_reports_what_their_votes_were_counted_in(db, world, clock):
+    w = world[G1]
+    (catalog,) = await rows(db, select(ProCon.id).where(ProCon.guild_id.is_(None)))
+
+    moved = (await service(db, clock).forget_member(ADA, guild_id=G1)).votes_moved
+
+    assert moved.changed_targets == {
+        VoteTarget.PRO_CON: {catalog},
+        VoteTarget.RECOMMENDATION: {w["ben_rec"]},
+    }
+    # Ben's recommendation is in Ada's post, open; its message lists it.
+    assert moved.changed_posts == {w["ada_post"]}
+    assert moved.changed_messages[VoteTarget.RECOMMENDATION] == {w["ben_rec_message"]}
+
+
+async def close_accepting(db, clock, guild_id: int, post_n: int, tool_id: int, closer: int):
+    return await AdviceService(db, clock=clock.now).close(
+        thread_id=guild_id + 100 + post_n,
+        closer_id=closer,
+        may_manage_threads=True,
+        accepted_tool_id=tool_id,
+    )
+
+
+async def test_a_former_members_post_closed_with_an_accepted_tool_makes_no_decision(
+    db, world, clock
+):
+    w = world[G1]
+    (django,) = await rows(db, select(Tool.id).where(Tool.slug == "django"))
+    await service(db, clock).forget_member(ADA, guild_id=G1)
+
+    # A moderator accepts Ben's recommendation in the post Ada asked.
+    closed = await close_accepting(db, clock, G1, 0, django, closer=CY)
+
+    assert closed.accepted is not None and closed.accepted.id == django
+    assert await rows(db, select(Decision).where(Decision.advice_post_id == w["ada_post"])) == []
+    assert await member_rows(db, FORMER_MEMBER_ID) == {"advice_posts.asker_id": [G1]}
+
+
+async def test_forgetting_a_recommender_clears_the_reason_a_decision_copied(db, world, clock):
+    (flask,) = await rows(db, select(Tool.id).where(Tool.slug == "flask"))
+    # Ben accepts Ada's Flask in his post, in both servers: his decisions quote her reason.
+    for guild_id in (G1, G2):
+        await close_accepting(db, clock, guild_id, 1, flask, closer=BEN)
+    before = await rows(
+        db, select(Decision.guild_id, Decision.reason).where(Decision.member_id == BEN)
+    )
+    assert sorted(before) == [(G1, "Good."), (G2, "Good.")]
+
+    await service(db, clock).forget_member(ADA, guild_id=G1)
+
+    after = await rows(
+        db,
+        select(Decision.guild_id, Decision.chosen_tool_id, Decision.reason).where(
+            Decision.member_id == BEN
+        ),
+    )
+    # Her words go where she was forgotten; Ben's choice stays.
+    assert sorted(after) == [(G1, flask, ""), (G2, flask, "Good.")]
+
+
+async def test_the_forget_can_wait_for_votes_held_behind_a_recount(db, world, clock):
+    message = world[G1]["ben_rec_message"]
+    votes = VoteService(db, clock=clock.now)
+    votes.begin_recount(message)
+    votes.submit(ReactionEvent(message, CY, UP, added=True))  # waits behind the recount
+
+    waiting = asyncio.create_task(votes.wait_received())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not waiting.done()
+    votes.finish_recount(Recount(message, {UP: frozenset({CY})}))
+    await waiting
+
+    # Written before a forget that comes next, so deleted with the rest of theirs.
+    assert sorted(await votes_of(db, CY, G1)) == [
+        (VoteTarget.RECOMMENDATION.value, world[G1]["ada_rec"], 1),
+        (VoteTarget.RECOMMENDATION.value, world[G1]["ben_rec"], 1),
+    ]
