@@ -37,6 +37,8 @@ def test_the_walkthrough_shows_comparisons_an_advice_post_its_verdict_and_a_week
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     assert "Traceback" not in done.stderr and "ERROR" not in done.stderr
+    # Nothing of discord.py's start-up chatter (intents, voice libraries) before the server.
+    assert "WARNING" not in done.stderr and out.startswith("Server “Stackup playground”")
     # The compare answer, its chart button, and the tool card.
     assert "ExpressJS vs Flask vs Koa" in out
     assert "[ 📊 Chart ]" in out
