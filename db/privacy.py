@@ -3,8 +3,8 @@ left, every row of a guild once its departure is due, and a member's data when t
 be forgotten.
 
 Counters stay equal to their rows: votes go with DELETE ... RETURNING and their targets'
-counters (and the pros and cons' tallies) move by exactly what went, as the vote writer's
-own statements do, so a vote batch running meanwhile never makes a counter drift.
+counters (and the pros and cons' tallies) move by exactly what went, through the vote
+writer's own statements, so a vote batch running meanwhile never makes a counter drift.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, bindparam, delete, literal, or_, tuple_, update
+from sqlalchemy import BigInteger, and_, delete, literal, or_, tuple_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -43,15 +43,11 @@ from db.models import (
     VoteOption,
     VoteTarget,
 )
-from db.shards import on_shards
+from db.reaction_votes import move_counters, move_pro_con_tallies
+from db.shards import not_departed, on_shards
 from db.tallies import TallyField, dialect_insert, move_tally
 
 CHUNK = 400
-COUNTED = {
-    VoteTarget.PRO_CON.value: ProCon,
-    VoteTarget.RECOMMENDATION.value: Recommendation,
-    VoteTarget.DECISION.value: Decision,
-}
 
 # -- departures --------------------------------------------------------------------------------
 
@@ -110,9 +106,7 @@ async def undeparted_guilds(
     ]
     held = first.union(*rest).subquery()
     rows = await session.exec(
-        select(held.c.guild_id)
-        .where(held.c.guild_id.not_in(select(GuildDeparture.guild_id)))
-        .order_by(held.c.guild_id)
+        select(held.c.guild_id).where(not_departed(held.c.guild_id)).order_by(held.c.guild_id)
     )
     return list(rows.all())
 
@@ -141,41 +135,11 @@ async def drop_votes(session: AsyncSession, *where: Any, tallies_dropped: int | 
     for kind, target_id, value, guild_id in rows:
         steps[kind][target_id][0 if value == 1 else 1] -= 1
         if kind == VoteTarget.PRO_CON.value and guild_id not in (None, tallies_dropped):
-            pro_votes[(target_id, guild_id)] += 1
+            pro_votes[(target_id, guild_id)] -= 1
     for kind, by_target in sorted(steps.items()):
-        await _move_counters(session, kind, by_target)
-    await _move_pro_con_tallies(session, pro_votes)
+        await move_counters(session, VoteTarget(kind), by_target)
+    await move_pro_con_tallies(session, pro_votes)
     return len(rows)
-
-
-async def _move_counters(session: AsyncSession, kind: str, by_target: dict[int, list[int]]) -> None:
-    table = COUNTED[kind].__table__  # type: ignore[attr-defined]
-    values = {"up_count": table.c.up_count + bindparam("up_step")}
-    if "down_count" in table.c:
-        values["down_count"] = table.c.down_count + bindparam("down_step")
-    statement = update(table).where(table.c.id == bindparam("target")).values(values)
-    # In id order, as the vote writer moves them: two writers never wait on each other
-    # in a circle.
-    rows = [
-        {"target": target, "up_step": up, "down_step": down}
-        for target, (up, down) in sorted(by_target.items())
-    ]
-    connection = await session.connection()
-    await connection.execute(statement, rows)
-
-
-async def _move_pro_con_tallies(session: AsyncSession, pro_votes: Counter[tuple[int, int]]) -> None:
-    tool_of: dict[int, int] = {}
-    for chunk in _chunks(target for target, _ in pro_votes):
-        owners = await session.exec(
-            select(ProCon.id, ProCon.tool_id).where(ProCon.id.in_(chunk))  # type: ignore[union-attr]
-        )
-        tool_of.update(owners.all())
-    by_tool: Counter[tuple[int, int]] = Counter()
-    for (target, guild_id), count in pro_votes.items():
-        by_tool[(tool_of[target], guild_id)] += count
-    for (tool_id, guild_id), count in sorted(by_tool.items()):
-        await move_tally(session, tool_id=tool_id, guild_id=guild_id, field="votes", step=-count)
 
 
 async def _drop_vote_messages(session: AsyncSession, *where: Any) -> tuple[int, int]:

@@ -37,14 +37,13 @@ from db.models import (
     AdvicePost,
     Decision,
     ForgottenReaction,
-    GuildDeparture,
     ProCon,
     Recommendation,
     Vote,
     VoteMessage,
     VoteOption,
 )
-from db.shards import on_shards
+from db.shards import not_departed, on_shards
 from db.tallies import dialect_insert, move_tally
 
 # Statements take at most this many rows, well under SQLite's and asyncpg's parameter limits.
@@ -186,17 +185,10 @@ async def open_vote_messages(
     """(channel, message) of every open vote message in guilds on these shards."""
     statement = select(VoteMessage.channel_id, VoteMessage.message_id).where(VoteMessage.is_open)
     statement = statement.where(
-        on_shards(VoteMessage.guild_id, shard_ids, shard_count), _still_in_the_guild()
+        on_shards(VoteMessage.guild_id, shard_ids, shard_count), not_departed(VoteMessage.guild_id)
     )
     rows = await session.exec(statement.order_by(VoteMessage.message_id))
     return [(channel_id, message_id) for channel_id, message_id in rows.all()]
-
-
-def _still_in_the_guild() -> Any:
-    """Not in a guild the bot has left: its messages cannot be read (a 404), and a recount
-    would take that for deleted messages and withdraw their votes before the guild's data is
-    due to go, or while it may still come back."""
-    return VoteMessage.guild_id.not_in(select(GuildDeparture.guild_id))  # type: ignore[attr-defined]
 
 
 async def vote_messages_to_repair(
@@ -219,7 +211,7 @@ async def vote_messages_to_repair(
                 VoteMessage.last_vote_at > VoteMessage.reconciled_at,  # type: ignore[operator]
             ),
             on_shards(VoteMessage.guild_id, shard_ids, shard_count),
-            _still_in_the_guild(),
+            not_departed(VoteMessage.guild_id),
         )
         .order_by(VoteMessage.last_vote_at.desc())  # type: ignore[union-attr]
         .limit(limit)
@@ -553,10 +545,10 @@ async def _follow_moves(
     if not moves.touched:
         return
     if any(up or down for up, down in moves.moved.values()):
-        await _move_counters(session, kind, moves.moved)
+        await move_counters(session, kind, moves.moved)
     result.changed_targets[kind].update(moves.touched)
     if kind is VoteTarget.PRO_CON:
-        await _move_pro_con_tallies(session, moves.appeared)
+        await move_pro_con_tallies(session, moves.appeared)
     if kind is VoteTarget.RECOMMENDATION:
         posts = await session.exec(
             update(AdvicePost)
@@ -573,9 +565,11 @@ async def _follow_moves(
         result.changed_posts.update(posts.scalars().all())
 
 
-async def _move_counters(
+async def move_counters(
     session: AsyncSession, kind: VoteTarget, moved: Mapping[int, list[int]]
 ) -> None:
+    """Move each target's up and down counters by its [up, down] step, in id order: two
+    writers never wait on each other in a circle. Targets with no step are left alone."""
     table = COUNTED[kind].__table__  # type: ignore[attr-defined]
     has_down = "down_count" in table.c
     values = {"up_count": table.c.up_count + bindparam("up_step")}
@@ -591,18 +585,23 @@ async def _move_counters(
     await connection.execute(statement, rows)
 
 
-async def _move_pro_con_tallies(
+async def move_pro_con_tallies(
     session: AsyncSession, appeared: Mapping[tuple[int, int], int]
 ) -> None:
+    """Move the votes tally of each pro or con's tool, in each guild, by the step its votes
+    took there: (pro/con, guild) -> step."""
     steps = {key: step for key, step in appeared.items() if step}
     if not steps:
         return
-    owners = await session.exec(
-        select(ProCon.id, ProCon.tool_id).where(
-            ProCon.id.in_(sorted({target for target, _ in steps}))  # type: ignore[union-attr]
+    targets = sorted({target for target, _ in steps})
+    tool_of: dict[int, int] = {}
+    for start in range(0, len(targets), CHUNK):
+        owners = await session.exec(
+            select(ProCon.id, ProCon.tool_id).where(
+                ProCon.id.in_(targets[start : start + CHUNK])  # type: ignore[union-attr]
+            )
         )
-    )
-    tool_of = dict(owners.all())
+        tool_of.update(owners.all())
     by_tool: dict[tuple[int, int], int] = defaultdict(int)
     for (target, guild_id), step in steps.items():
         if target in tool_of:  # a pro or con deleted meanwhile has no tool to count for

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, exists, func, or_, update
 from sqlmodel import select
@@ -14,16 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.advice import CLOSED, DEFAULT_IDLE_DAYS, OPEN, GuildConfig
 from bot.core.schedule import Claim, DigestSchedule, PostClock, digest_schedule_of
-from db.models import AdvicePost, GuildDeparture, GuildSettings, JobRun, Recommendation
-from db.shards import on_shards
+from db.models import AdvicePost, GuildSettings, JobRun, Recommendation
+from db.shards import not_departed, on_shards
 from db.tallies import dialect_insert
-
-
-def _not_departed(guild_column: Any) -> Any:
-    """Not in a guild Stackup has left: nothing can be sent there (Discord refuses it), so an
-    idle post would be closed with a verdict nobody sees, and a digest would fail every week,
-    while the guild may still add the bot back and find its posts as they were."""
-    return guild_column.not_in(select(GuildDeparture.guild_id))
 
 
 def guild_config(row: GuildSettings | None, guild_id: int) -> GuildConfig:
@@ -68,7 +60,7 @@ async def open_post_clocks(
         .where(
             AdvicePost.status == OPEN,
             on_shards(AdvicePost.guild_id, shard_ids, shard_count),
-            _not_departed(AdvicePost.guild_id),
+            not_departed(AdvicePost.guild_id),
         )
         .order_by(AdvicePost.id)
     )
@@ -120,7 +112,7 @@ async def unannounced_closes(
             AdvicePost.closed_at >= closed_since,  # type: ignore[operator]
             AdvicePost.closed_at < closed_before,  # type: ignore[operator]
             on_shards(AdvicePost.guild_id, shard_ids, shard_count),
-            _not_departed(AdvicePost.guild_id),
+            not_departed(AdvicePost.guild_id),
         )
         .order_by(AdvicePost.id)
     )
@@ -299,7 +291,7 @@ async def digest_schedules(
     statement = select(GuildSettings).where(
         GuildSettings.digest_channel_id.is_not(None),  # type: ignore[union-attr]
         on_shards(GuildSettings.guild_id, shard_ids, shard_count),
-        _not_departed(GuildSettings.guild_id),
+        not_departed(GuildSettings.guild_id),
     )
     if guild_id is not None:
         statement = statement.where(GuildSettings.guild_id == guild_id)

@@ -1,4 +1,5 @@
-"""Which rows belong to the guilds of a process's shards: `(guild_id >> 22) % shard_count`."""
+"""Which rows belong to the guilds a process serves: those of its shards (`(guild_id >> 22) %
+shard_count`), and not of a guild Stackup has left."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from typing import Any
 
 from sqlalchemy import literal_column, true
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import select
 
 from bot.core.schedule import SHARD_SHIFT
+from db.models import GuildDeparture
 
 
 def on_shards(
@@ -22,3 +25,11 @@ def on_shards(
         literal_column(str(int(shard_count)))
     )
     return shard.in_(sorted({int(s) for s in shard_ids}))
+
+
+def not_departed(guild_column: Any) -> ColumnElement[bool]:
+    """A filter on `guild_column` leaving out the guilds Stackup has left. Nothing can be read
+    or sent there (Discord answers 403 or 404) while the guild may still add the bot back and
+    find its data as it was: a recount would withdraw its votes, an idle post would close with
+    a verdict nobody sees, a digest would fail every week."""
+    return guild_column.not_in(select(GuildDeparture.guild_id))

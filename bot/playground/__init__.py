@@ -27,7 +27,9 @@ def main(
 
     # Before simcord is imported: it builds a probe client at import, and discord.py's
     # warnings about it (and about voice libraries) say nothing about Stackup.
-    logging.getLogger("discord").setLevel(logging.ERROR)
+    discord_log = logging.getLogger("discord")
+    discord_level = discord_log.level
+    discord_log.setLevel(logging.ERROR)
     from bot.playground.world import WorldError
 
     console = Console(highlight=False)
@@ -52,3 +54,5 @@ def main(
     except (OSError, LookupError) as exc:
         print(f"stackup: {exc}", file=sys.stderr)
         return 1
+    finally:
+        discord_log.setLevel(discord_level)

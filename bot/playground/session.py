@@ -150,8 +150,11 @@ async def playground(*, build: bool = True, **overrides: object) -> AsyncIterato
         settings = playground_settings(folder, **overrides)
         configure_logging(settings)
         # discord.py warns about voice libraries at every client built: nothing to do with
-        # Stackup, and it would open every session.
-        logging.getLogger("discord").setLevel(logging.ERROR)
+        # Stackup, and it would open every session. Its level comes back at the end (the
+        # metrics count discord.http's rate-limit warnings).
+        discord_log = logging.getLogger("discord")
+        discord_level = discord_log.level
+        discord_log.setLevel(logging.ERROR)
         errors = ErrorLog()
         logging.getLogger().addHandler(errors)
         engine = create_engine(settings.database_url)
@@ -167,6 +170,7 @@ async def playground(*, build: bool = True, **overrides: object) -> AsyncIterato
                 yield found
         finally:
             logging.getLogger().removeHandler(errors)
+            discord_log.setLevel(discord_level)
             await engine.dispose()
 
 

@@ -152,22 +152,10 @@ async def _closed_post(world: DemoWorld) -> None:
         question="A JSON API for a side project, one developer, a few hundred users.",
         tools="Koa, ExpressJS",
     )
-    await world.run(
-        "bob",
-        thread,
-        "advice recommend",
-        tool="ExpressJS",
-        reason="Every answer is on Stack Overflow.",
+    express = await _recommend(
+        world, "bob", thread, "ExpressJS", "Every answer is on Stack Overflow."
     )
-    express = _last_bot_message(world, thread)
-    await world.run(
-        "cy",
-        thread,
-        "advice recommend",
-        tool="Koa",
-        reason="async/await middleware, tiny and modern.",
-    )
-    koa = _last_bot_message(world, thread)
+    koa = await _recommend(world, "cy", thread, "Koa", "async/await middleware, tiny and modern.")
     for who in ("ada", "bob"):
         await world.react(who, koa, UP)
     await world.react("cy", express, DOWN)
@@ -183,22 +171,12 @@ async def _open_post(world: DemoWorld) -> None:
         tools="PostgreSQL, MongoDB",
         context="Hosted on one small VM to start with.",
     )
-    await world.run(
-        ADMIN,
-        thread,
-        "advice recommend",
-        tool="PostgreSQL",
-        reason="Relational data, transactions, and reports in SQL.",
+    postgres = await _recommend(
+        world, ADMIN, thread, "PostgreSQL", "Relational data, transactions, and reports in SQL."
     )
-    postgres = _last_bot_message(world, thread)
-    await world.run(
-        "bob",
-        thread,
-        "advice recommend",
-        tool="MongoDB",
-        reason="Flexible documents while the schema settles.",
+    mongo = await _recommend(
+        world, "bob", thread, "MongoDB", "Flexible documents while the schema settles."
     )
-    mongo = _last_bot_message(world, thread)
     for who in ("cy", "dee"):
         await world.react(who, postgres, UP)
     await world.react("dee", mongo, DOWN)
@@ -212,6 +190,14 @@ async def _ask(world: DemoWorld, who: str, **options: str) -> ChannelHandle:
     if len(created) != 1:
         raise WorldError(f"{who}: /advice ask opened no post in #advice")
     return created[0]
+
+
+async def _recommend(
+    world: DemoWorld, who: str, thread: ChannelHandle, tool: str, reason: str
+) -> discord.Message:
+    """`who` recommends `tool` in the post; the bot's recommendation message."""
+    await world.run(who, thread, "advice recommend", tool=tool, reason=reason)
+    return _last_bot_message(world, thread)
 
 
 def _last_bot_message(world: DemoWorld, channel: ChannelHandle) -> discord.Message:

@@ -14,6 +14,7 @@ from discord import app_commands
 
 from bot.bot import StackupBot, report_error
 from bot.charts import ChartSpec
+from bot.core.privacy import FORMER_MEMBER, FORMER_MEMBER_ID
 from bot.core.ratelimit import RateLimited
 from bot.render.compare import CHART_FILENAME
 
@@ -153,6 +154,9 @@ class MemberNames:
         keep_recent(self._names, (guild_id, member_id), name, self.limit)
 
     async def display_name(self, guild_id: int, member_id: int) -> str:
+        if member_id == FORMER_MEMBER_ID:
+            # Forgotten at their request: nobody to look up, nothing to fetch.
+            return FORMER_MEMBER.capitalize()
         known = self._names.get((guild_id, member_id))
         if known is not None:
             return known

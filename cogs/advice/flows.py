@@ -32,7 +32,7 @@ from bot.core.advice import (
     split_tool_names,
 )
 from bot.core.comparison import ToolRef
-from bot.core.privacy import FORMER_MEMBER, FORMER_MEMBER_ID
+from bot.core.privacy import FORMER_MEMBER_ID
 from bot.core.ratelimit import ADDITIONS
 from bot.errors import InvalidInput
 from bot.render import only_pinging
@@ -364,11 +364,7 @@ class AdvicePosts:
             return
         if only_open and summary.status != OPEN:
             return
-        asker = (
-            FORMER_MEMBER
-            if summary.asker_id == FORMER_MEMBER_ID
-            else await self.names.display_name(summary.guild_id, summary.asker_id)
-        )
+        asker = await self.names.display_name(summary.guild_id, summary.asker_id)
         await edit_embed(
             self.bot,
             summary.thread_id,

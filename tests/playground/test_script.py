@@ -4,6 +4,7 @@ errors count as failures; the temporary folder is gone afterwards."""
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import subprocess
@@ -126,3 +127,26 @@ def test_the_error_log_keeps_stackups_errors_only():
         "db.votes",
         "asyncio",
     ]
+
+
+async def test_every_body_the_walkthrough_sends_is_one_discord_accepts(tmp_path):
+    """The walkthrough in this process: the demo server's history and every line of the
+    walkthrough send bodies that match Discord's spec and limits (the subprocess tests above
+    read what a user sees; they cannot see the requests)."""
+    from bot.playground.session import playground
+    from bot.playground.terminal import start
+    from tests.discord_contract import problems_in
+
+    console = Console(file=io.StringIO(), width=120)
+    lines = WALKTHROUGH.read_text(encoding="utf-8").splitlines()
+    async with playground() as pg:
+        transcript, driver = start(pg, console)
+        try:
+            failed = await _run_lines(lines, driver, console, WALKTHROUGH)
+            await pg.settle()
+        finally:
+            transcript.detach()
+        requests = list(pg.env.http_requests)
+        assert not failed and not pg.errors.records, console.file.getvalue()
+    assert len(requests) > 50
+    assert problems_in(requests) == []
